@@ -1,0 +1,71 @@
+using EnvForge.Domain.Common;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace EnvForge.Api.Infrastructure;
+
+/// <summary>
+/// Every error EnvForge answers is RFC 9457 ProblemDetails with a stable <c>type</c> per kind of error and a
+/// machine-readable <c>code</c>. Details never echo secrets, tokens or raw input values.
+/// </summary>
+public static class Problems
+{
+    public const string TypeBase = "https://envforge.dev/problems/";
+
+    public static ProblemHttpResult Problem(int status, string code, string title, string? detail = null, IDictionary<string, object?>? extensions = null)
+    {
+        var all = new Dictionary<string, object?> { ["code"] = code };
+        if (extensions is not null)
+        {
+            foreach (var (k, v) in extensions)
+            {
+                all[k] = v;
+            }
+        }
+
+        return TypedResults.Problem(detail, statusCode: status, title: title, type: TypeBase + code, extensions: all);
+    }
+
+    public static ProblemHttpResult From(Rejection rejection) => Problem(
+        rejection.Kind switch
+        {
+            RejectionKind.NotFound => StatusCodes.Status404NotFound,
+            RejectionKind.Conflict => StatusCodes.Status409Conflict,
+            RejectionKind.Forbidden => StatusCodes.Status403Forbidden,
+            _ => StatusCodes.Status422UnprocessableEntity,
+        },
+        rejection.Code,
+        rejection.Kind switch
+        {
+            RejectionKind.NotFound => "Not found",
+            RejectionKind.Conflict => "Conflict",
+            RejectionKind.Forbidden => "Forbidden",
+            _ => "Rule violated",
+        },
+        rejection.Message);
+
+    /// <summary>The same answer for "does not exist" and "exists but you are not a member": nothing leaks across orgs.</summary>
+    public static ProblemHttpResult NotFound(string what = "organization") =>
+        Problem(StatusCodes.Status404NotFound, $"{what}.not_found", "Not found", $"No {what} with this id is visible to you.");
+
+    public static ProblemHttpResult Validation(IDictionary<string, string[]> errors) => Problem(
+        StatusCodes.Status400BadRequest, "validation", "The request is invalid", "One or more fields are invalid; see errors.",
+        new Dictionary<string, object?> { ["errors"] = errors });
+
+    public static ProblemHttpResult Malformed(string detail) =>
+        Problem(StatusCodes.Status400BadRequest, "malformed_request", "The request body could not be read", detail);
+
+    public static ProblemHttpResult Concurrency() => Problem(
+        StatusCodes.Status409Conflict, "concurrency_conflict", "Conflict",
+        "Another change to this resource was saved first. Reload it and try again.");
+
+    public static ProblemHttpResult PreconditionFailed(long current) => Problem(
+        StatusCodes.Status412PreconditionFailed, "precondition_failed", "Precondition failed",
+        $"If-Match does not match the current version ({current}). Reload and retry.");
+
+    public static ProblemHttpResult Forbidden(string detail) =>
+        Problem(StatusCodes.Status403Forbidden, "forbidden", "Forbidden", detail);
+
+    public static ProblemHttpResult WorkflowsUnavailable(string reason) => Problem(
+        StatusCodes.Status503ServiceUnavailable, "temporal_unavailable", "Workflow engine unavailable",
+        $"This operation runs as a Temporal workflow and Temporal is unavailable: {reason}. Nothing was changed.");
+}

@@ -1,0 +1,115 @@
+using EnvForge.Domain.Common;
+
+namespace EnvForge.Domain.Organizations;
+
+/// <summary>Decisions on an Organization stream: pure functions of the command and the current state.</summary>
+public static class OrganizationDecider
+{
+    public static Decision Decide(IOrganizationCommand command, Organization? state) => command switch
+    {
+        RegisterOrganization c => Register(c, state),
+        _ when state is null => OrganizationRejections.NotFound,
+        AddMember c => Add(c, state),
+        ChangeMemberRole c => ChangeRole(c, state),
+        RemoveMember c => Remove(c, state),
+        _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "unknown organization command"),
+    };
+
+    private static Decision Register(RegisterOrganization c, Organization? state)
+    {
+        if (state is not null)
+        {
+            // A retried registration of the same org by the same caller changes nothing.
+            return state.RoleOf(c.Actor) == Role.Owner && state.Name == c.Name
+                ? Decision.None
+                : OrganizationRejections.AlreadyExists;
+        }
+
+        return Decision.Accept(
+            new OrganizationRegistered(c.OrgId, c.Name, c.ExternalId, c.Actor, c.Now),
+            new MemberAdded(c.OrgId, c.Actor, c.ActorDisplayName, Role.Owner, c.Actor, c.Now));
+    }
+
+    private static Decision Add(AddMember c, Organization state)
+    {
+        if (MayNotManage(state, c.Actor, c.Role) is { } refused)
+        {
+            return refused;
+        }
+
+        return state.Members.TryGetValue(c.UserId, out var existing)
+            ? existing.Role == c.Role ? Decision.None : OrganizationRejections.AlreadyMember(c.UserId)
+            : Decision.Accept(new MemberAdded(c.OrgId, c.UserId, c.DisplayName, c.Role, c.Actor, c.Now));
+    }
+
+    private static Decision ChangeRole(ChangeMemberRole c, Organization state)
+    {
+        if (state.RoleOf(c.UserId) is not { } current)
+        {
+            return OrganizationRejections.UnknownMember(c.UserId);
+        }
+
+        if (current == c.Role)
+        {
+            return Decision.None;
+        }
+
+        // Touching an owner, or making one, is an owner's decision.
+        if (MayNotManage(state, c.Actor, current == Role.Owner ? Role.Owner : c.Role) is { } refused)
+        {
+            return refused;
+        }
+
+        if (current == Role.Owner && state.OwnerCount == 1)
+        {
+            return OrganizationRejections.LastOwner;
+        }
+
+        return Decision.Accept(new MemberRoleChanged(c.OrgId, c.UserId, current, c.Role, c.Actor, c.Now));
+    }
+
+    private static Decision Remove(RemoveMember c, Organization state)
+    {
+        if (state.RoleOf(c.UserId) is not { } current)
+        {
+            return OrganizationRejections.UnknownMember(c.UserId);
+        }
+
+        if (MayNotManage(state, c.Actor, current) is { } refused)
+        {
+            return refused;
+        }
+
+        return current == Role.Owner && state.OwnerCount == 1
+            ? OrganizationRejections.LastOwner
+            : Decision.Accept(new MemberRemoved(c.OrgId, c.UserId, current, c.Actor, c.Now));
+    }
+
+    /// <summary>OnlyOwnersManageOwners: admins manage everyone else; owners manage everyone.</summary>
+    private static Rejection? MayNotManage(Organization state, string actor, Role targetRole) => state.RoleOf(actor) switch
+    {
+        null => OrganizationRejections.NotFound,
+        var r when !r.Value.Can(Permission.ManageMembers) => OrganizationRejections.NotAllowed(Permission.ManageMembers),
+        var r when targetRole == Role.Owner && !r.Value.Can(Permission.ManageOwners) => OrganizationRejections.NotAllowed(Permission.ManageOwners),
+        _ => null,
+    };
+}
+
+public static class OrganizationRejections
+{
+    public static readonly Rejection NotFound = new("organization.not_found", "The organization does not exist.", RejectionKind.NotFound);
+
+    public static readonly Rejection AlreadyExists = new("organization.already_exists", "An organization with this id already exists.", RejectionKind.Conflict);
+
+    public static readonly Rejection LastOwner = new(
+        "organization.last_owner", "An organization must keep at least one Owner; add another Owner first.", RejectionKind.Conflict);
+
+    public static Rejection AlreadyMember(string userId) => new(
+        "organization.already_member", $"'{userId}' is already a member with another role; change their role instead.", RejectionKind.Conflict);
+
+    public static Rejection UnknownMember(string userId) => new(
+        "organization.unknown_member", $"'{userId}' is not a member of this organization.", RejectionKind.NotFound);
+
+    public static Rejection NotAllowed(Permission permission) => new(
+        "organization.not_allowed", $"Your role does not include the {permission} permission.", RejectionKind.Forbidden);
+}

@@ -1,0 +1,52 @@
+using System.Reflection;
+using EnvForge.Domain.Common;
+using EnvForge.Domain.Organizations;
+using EnvForge.Projections.Audit;
+using EnvForge.Projections.Organizations;
+using JasperFx;
+using JasperFx.Events;
+using JasperFx.Events.Projections;
+using Marten;
+using Weasel.Core;
+
+namespace EnvForge.Projections.Infrastructure;
+
+/// <summary>The one place EnvForge's Marten store is described: serialization, event names, projections, indexes.</summary>
+public static class EventStore
+{
+    public const string DefaultSchema = "envforge";
+
+    public static void Configure(StoreOptions options, string connectionString, string schema = DefaultSchema)
+    {
+        options.Connection(connectionString);
+        options.DatabaseSchemaName = schema;
+        options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
+        options.Events.StreamIdentity = StreamIdentity.AsGuid;
+        options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+
+        foreach (var (type, name) in EventNames(typeof(IDomainEvent).Assembly))
+        {
+            options.Events.MapEventType(type, name);
+        }
+
+        options.Projections.Add(new OrganizationProjection(), ProjectionLifecycle.Inline);
+        options.Projections.Add(new MemberDirectoryProjection(), ProjectionLifecycle.Inline);
+        options.Projections.Add(new AuditTrailProjection(), ProjectionLifecycle.Async);
+
+        // The external ID is the confused-deputy guard of every AWS role assumption: never two orgs with one.
+        options.Schema.For<Organization>().UniqueIndex(o => o.ExternalId);
+        options.Schema.For<MemberView>().Index(m => m.OrgId).Index(m => m.UserId);
+        options.Schema.For<AuditEntry>().Index(a => a.OrgId);
+    }
+
+    /// <summary>Every domain event type with its stable stored name. A domain event without a name is a bug.</summary>
+    public static IEnumerable<(Type Type, string Name)> EventNames(Assembly domain)
+    {
+        foreach (var type in domain.GetTypes().Where(t => t is { IsClass: true, IsAbstract: false } && typeof(IDomainEvent).IsAssignableFrom(t)))
+        {
+            var name = type.GetCustomAttribute<EventNameAttribute>()?.Name
+                ?? throw new InvalidOperationException($"{type.FullName} has no [EventName]: give it a stable, versioned name.");
+            yield return (type, name);
+        }
+    }
+}
