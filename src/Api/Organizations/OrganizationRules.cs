@@ -19,7 +19,7 @@ internal static class OrganizationRules
     public static IRuleBuilderOptions<T, string?> ValidUserId<T>(this IRuleBuilder<T, string?> rule) => rule
         .NotEmpty()
         .MaximumLength(MaxUserIdLength)
-        .Must(id => id!.All(c => c > ' ' && c != 0x7f)).WithMessage("User id must not contain spaces or control characters.");
+        .Must(id => id is null || id.All(c => c > ' ' && c != 0x7f)).WithMessage("User id must not contain spaces or control characters.");
 
     public static IRuleBuilderOptions<T, string?> ValidName<T>(this IRuleBuilder<T, string?> rule) => rule
         .MaximumLength(MaxNameLength)

@@ -3,6 +3,7 @@ using EnvForge.Projections.Infrastructure;
 using JasperFx.Events;
 using Marten;
 using Marten.Events.Projections;
+using Marten.Linq.MatchesSql;
 
 namespace EnvForge.Projections.Organizations;
 
@@ -61,7 +62,8 @@ public static class MemberDirectory
 
         if (afterUserId.Length > 0)
         {
-            query = query.Where(m => string.Compare(m.UserId, afterUserId, StringComparison.Ordinal) > 0);
+            // Keyset pagination: same expression and collation as the ORDER BY below.
+            query = query.Where(m => m.MatchesSql("d.data ->> 'userId' > ?", afterUserId));
         }
 
         var rows = await query.OrderBy(m => m.UserId).Take(limit + 1).ToListAsync(ct);
