@@ -13,6 +13,7 @@ builder.AddEnvForge();
 var app = builder.Build();
 app.UseEnvForge();
 app.MapOrganizationEndpoints();
+app.MapWorkspaceEndpoints();
 app.MapAuditEndpoints();
 await app.RunAsync();
 return 0;

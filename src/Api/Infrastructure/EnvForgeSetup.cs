@@ -47,7 +47,8 @@ public static class EnvForgeSetup
         }
 
         services.AddEnvForgeAuthentication(configuration);
-        services.AddEnvForgeTemporal(configuration);
+        services.AddEnvForgeWorkflows(configuration, DataDirectory.Resolve(configuration));
+        services.AddOptions<EnvForge.Api.Organizations.PlatformAwsOptions>().Bind(configuration.GetSection("Aws"));
         return builder;
     }
 

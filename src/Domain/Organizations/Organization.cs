@@ -7,6 +7,12 @@ public sealed record Membership(Role Role, string? DisplayName);
 /// <summary>The state of one Organization stream, rebuilt by <see cref="Evolve"/>.</summary>
 public sealed record Organization(Guid Id, string Name, string ExternalId, ImmutableDictionary<string, Membership> Members)
 {
+    public const int DefaultIdleTimeoutMinutes = 30;
+
+    public AwsConnection? Aws { get; init; }
+
+    public int IdleTimeoutMinutes { get; init; } = DefaultIdleTimeoutMinutes;
+
     public Role? RoleOf(string userId) => Members.TryGetValue(userId, out var m) ? m.Role : null;
 
     public int OwnerCount => Members.Values.Count(m => m.Role == Role.Owner);
@@ -17,6 +23,9 @@ public sealed record Organization(Guid Id, string Name, string ExternalId, Immut
         MemberAdded e => state! with { Members = state.Members.SetItem(e.UserId, new Membership(e.Role, e.DisplayName)) },
         MemberRoleChanged e => state! with { Members = state.Members.SetItem(e.UserId, state.Members[e.UserId] with { Role = e.To }) },
         MemberRemoved e => state! with { Members = state.Members.Remove(e.UserId) },
+        AwsAccountConnected e => state! with { Aws = new AwsConnection(e.RoleArn, e.AccountHint, e.At) },
+        AwsAccountDisconnected => state! with { Aws = null },
+        WorkspacePolicyChanged e => state! with { IdleTimeoutMinutes = e.IdleTimeoutMinutes },
         _ => state,
     };
 }

@@ -1,3 +1,5 @@
+using EnvForge.Domain.Common;
+
 namespace EnvForge.Domain.Organizations;
 
 public interface IOrganizationCommand
@@ -21,3 +23,10 @@ public sealed record ChangeMemberRole(Guid OrgId, string UserId, Role Role, stri
 
 public sealed record RemoveMember(Guid OrgId, string UserId, string Actor, DateTimeOffset Now)
     : IOrganizationCommand;
+
+/// <param name="RoleArn">Already sealed by the caller; the decision never sees the plaintext.</param>
+public sealed record ConnectAws(Guid OrgId, EncryptedValue RoleArn, string AccountHint, string Actor, DateTimeOffset Now) : IOrganizationCommand;
+
+public sealed record DisconnectAws(Guid OrgId, string Actor, DateTimeOffset Now) : IOrganizationCommand;
+
+public sealed record SetWorkspacePolicy(Guid OrgId, int IdleTimeoutMinutes, string Actor, DateTimeOffset Now) : IOrganizationCommand;

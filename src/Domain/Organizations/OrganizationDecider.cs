@@ -12,6 +12,9 @@ public static class OrganizationDecider
         AddMember c => Add(c, state),
         ChangeMemberRole c => ChangeRole(c, state),
         RemoveMember c => Remove(c, state),
+        ConnectAws c => Connect(c, state),
+        DisconnectAws c => Disconnect(c, state),
+        SetWorkspacePolicy c => SetPolicy(c, state),
         _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "unknown organization command"),
     };
 
@@ -85,6 +88,31 @@ public static class OrganizationDecider
             : Decision.Accept(new MemberRemoved(c.OrgId, c.UserId, current, c.Actor, c.Now));
     }
 
+    private static Decision Connect(ConnectAws c, Organization state) =>
+        MayNotSetPolicy(state, c.Actor) ?? (Decision)Decision.Accept(new AwsAccountConnected(c.OrgId, c.RoleArn, c.AccountHint, c.Actor, c.Now));
+
+    private static Decision Disconnect(DisconnectAws c, Organization state) => MayNotSetPolicy(state, c.Actor) switch
+    {
+        { } refused => refused,
+        _ when state.Aws is null => Decision.None,
+        _ => Decision.Accept(new AwsAccountDisconnected(c.OrgId, state.Aws.AccountHint, c.Actor, c.Now)),
+    };
+
+    private static Decision SetPolicy(SetWorkspacePolicy c, Organization state) => MayNotSetPolicy(state, c.Actor) switch
+    {
+        { } refused => refused,
+        _ when c.IdleTimeoutMinutes is < 5 or > 24 * 60 => OrganizationRejections.IdleTimeoutOutOfRange,
+        _ when c.IdleTimeoutMinutes == state.IdleTimeoutMinutes => Decision.None,
+        _ => Decision.Accept(new WorkspacePolicyChanged(c.OrgId, c.IdleTimeoutMinutes, c.Actor, c.Now)),
+    };
+
+    private static Rejection? MayNotSetPolicy(Organization state, string actor) => state.RoleOf(actor) switch
+    {
+        null => OrganizationRejections.NotFound,
+        var r when !r.Value.Can(Permission.ManagePolicy) => OrganizationRejections.NotAllowed(Permission.ManagePolicy),
+        _ => null,
+    };
+
     /// <summary>OnlyOwnersManageOwners: admins manage everyone else; owners manage everyone.</summary>
     private static Rejection? MayNotManage(Organization state, string actor, Role targetRole) => state.RoleOf(actor) switch
     {
@@ -103,6 +131,9 @@ public static class OrganizationRejections
 
     public static readonly Rejection LastOwner = new(
         "organization.last_owner", "An organization must keep at least one Owner; add another Owner first.", RejectionKind.Conflict);
+
+    public static readonly Rejection IdleTimeoutOutOfRange = new(
+        "organization.idle_timeout_out_of_range", "The idle timeout must be between 5 minutes and 24 hours.", RejectionKind.Unprocessable);
 
     public static Rejection AlreadyMember(string userId) => new(
         "organization.already_member", $"'{userId}' is already a member with another role; change their role instead.", RejectionKind.Conflict);

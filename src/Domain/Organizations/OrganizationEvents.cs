@@ -36,3 +36,24 @@ public sealed record MemberRemoved(Guid OrgId, string UserId, Role Role, string 
 {
     public string Describe() => $"removed {UserId} (was {Role})";
 }
+
+/// <summary>AWS connected: the role ARN only as ciphertext (see <see cref="EncryptedValue"/>).</summary>
+[EventName("organization.aws_connected.v1")]
+public sealed record AwsAccountConnected(Guid OrgId, EncryptedValue RoleArn, string AccountHint, string Actor, DateTimeOffset At)
+    : IOrganizationEvent
+{
+    public string Describe() => $"connected AWS account {AccountHint}";
+}
+
+/// <summary>After this, nothing can assume the org's role until it is connected again.</summary>
+[EventName("organization.aws_disconnected.v1")]
+public sealed record AwsAccountDisconnected(Guid OrgId, string AccountHint, string Actor, DateTimeOffset At) : IOrganizationEvent
+{
+    public string Describe() => $"disconnected AWS account {AccountHint}";
+}
+
+[EventName("organization.workspace_policy_changed.v1")]
+public sealed record WorkspacePolicyChanged(Guid OrgId, int IdleTimeoutMinutes, string Actor, DateTimeOffset At) : IOrganizationEvent
+{
+    public string Describe() => $"set workspace idle timeout to {IdleTimeoutMinutes} min";
+}

@@ -3,6 +3,8 @@ using EnvForge.Domain.Common;
 using EnvForge.Domain.Organizations;
 using EnvForge.Projections.Audit;
 using EnvForge.Projections.Organizations;
+using EnvForge.Domain.Workspaces;
+using EnvForge.Projections.Workspaces;
 using JasperFx;
 using JasperFx.Events;
 using JasperFx.Events.Projections;
@@ -31,12 +33,15 @@ public static class EventStore
 
         options.Projections.Add(new OrganizationProjection(), ProjectionLifecycle.Inline);
         options.Projections.Add(new MemberDirectoryProjection(), ProjectionLifecycle.Inline);
+        options.Projections.Add(new WorkspaceProjection(), ProjectionLifecycle.Inline);
+        options.Projections.Add(new WorkspaceRecordsProjection(), ProjectionLifecycle.Inline);
         options.Projections.Add(new AuditTrailProjection(), ProjectionLifecycle.Async);
 
         // The external ID is the confused-deputy guard of every AWS role assumption: never two orgs with one.
         options.Schema.For<Organization>().UniqueIndex(o => o.ExternalId);
         options.Schema.For<MemberView>().Index(m => m.OrgId).Index(m => m.UserId);
         options.Schema.For<AuditEntry>().Index(a => a.OrgId);
+        options.Schema.For<Workspace>().Index(w => w.OrgId);
     }
 
     /// <summary>Every domain event type with its stable stored name. A domain event without a name is a bug.</summary>

@@ -13,7 +13,7 @@ namespace EnvForge.Tests.Infrastructure;
 /// The real API host (Kestrel-less test server) on its own database, with the embedded-default local issuer
 /// and no Temporal server. <see cref="ClientFor"/> mints a token for any user, as the local issuer would.
 /// </summary>
-public sealed class ApiFactory(string connectionString) : WebApplicationFactory<Program>
+public sealed class ApiFactory(string connectionString, Action<IServiceCollection>? services = null) : WebApplicationFactory<Program>
 {
     public static readonly string SigningKey = Convert.ToBase64String(Enumerable.Range(1, 32).Select(i => (byte)(i * 7)).ToArray());
 
@@ -31,6 +31,10 @@ public sealed class ApiFactory(string connectionString) : WebApplicationFactory<
         builder.UseSetting("Temporal:Address", "");
         builder.UseSetting("Temporal:StartLocalDevServer", "false");
         builder.UseSetting("ENVFORGE_DATA_DIR", _dataDirectory);
+        if (services is not null)
+        {
+            builder.ConfigureServices(services);
+        }
     }
 
     public HttpClient ClientFor(string subject, string? name = null) => WithToken(Token(subject, name));
@@ -75,8 +79,13 @@ public abstract class ApiTestBase(PostgresServer postgres) : IAsyncLifetime
     public virtual async ValueTask InitializeAsync()
     {
         var connectionString = await postgres.CreateDatabaseAsync(GetType().Name);
-        _api = new ApiFactory(connectionString);
+        _api = new ApiFactory(connectionString, ConfigureServices);
         _ = _api.Server; // start the host now, so the first request in a test is not a cold start
+    }
+
+    /// <summary>Replace services for this class's host (for stand-ins of what cannot run here).</summary>
+    protected virtual void ConfigureServices(IServiceCollection services)
+    {
     }
 
     public virtual async ValueTask DisposeAsync()

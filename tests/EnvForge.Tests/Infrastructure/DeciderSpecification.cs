@@ -27,8 +27,11 @@ public sealed class DeciderSpecification<TState, TEvent, TCommand>(
     {
         var decision = _decision ?? throw new InvalidOperationException("call When first");
         Assert.Null(decision.Rejection);
-        Assert.Equal(expected.Cast<IDomainEvent>(), decision.Events);
+        // Compared as type + JSON: events are records, but list members compare by reference.
+        Assert.Equal(expected.Select(e => Describe(e)), decision.Events.Select(Describe));
     }
+
+    private static string Describe(IDomainEvent e) => $"{e.GetType().Name} {System.Text.Json.JsonSerializer.Serialize(e, e.GetType())}";
 
     public void ThenNothing()
     {

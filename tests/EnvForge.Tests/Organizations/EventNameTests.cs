@@ -20,7 +20,23 @@ public sealed class EventNameTests
     {
         var organization = Names.Where(n => n.Name.StartsWith("organization.", StringComparison.Ordinal)).Select(n => n.Name).Order();
         Assert.Equal(
-            ["organization.member_added.v1", "organization.member_removed.v1", "organization.member_role_changed.v1", "organization.registered.v1"],
+            [
+                "organization.aws_connected.v1", "organization.aws_disconnected.v1", "organization.member_added.v1", "organization.member_removed.v1",
+                "organization.member_role_changed.v1", "organization.registered.v1", "organization.workspace_policy_changed.v1",
+            ],
             organization);
+    }
+
+    [Fact]
+    public void Workspace_event_names_are_stable()
+    {
+        var workspace = Names.Where(n => n.Name.StartsWith("workspace.", StringComparison.Ordinal)).Select(n => n.Name).Order();
+        Assert.Equal(
+            [
+                "workspace.created.v1", "workspace.destroy_requested.v1", "workspace.placed.v1", "workspace.provisioning_cancelled.v1",
+                "workspace.provisioning_failed.v1", "workspace.provisioning_started.v1", "workspace.provisioning_step_completed.v1",
+                "workspace.ready.v1", "workspace.resources_destroyed.v1", "workspace.slept.v1", "workspace.woke.v1",
+            ],
+            workspace);
     }
 }

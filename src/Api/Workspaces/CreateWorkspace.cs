@@ -1,0 +1,103 @@
+using EnvForge.Api.Infrastructure;
+using EnvForge.Domain.Organizations;
+using EnvForge.Domain.Workspaces;
+using EnvForge.Projections.Workspaces;
+using EnvForge.Workflows.Hosting;
+using EnvForge.Workflows.Workspaces;
+using FluentValidation;
+using Marten;
+
+namespace EnvForge.Api.Workspaces;
+
+public sealed record ServiceRequest(string? Name, int? Port);
+
+public sealed record SecretRequest(string? Name, string? SsmPath, string? Service);
+
+public sealed record CreateWorkspaceRequest(string? Name, string? Repository, string? Branch, List<ServiceRequest>? Services, List<SecretRequest>? Secrets)
+{
+    public sealed class Validator : AbstractValidator<CreateWorkspaceRequest>
+    {
+        public Validator()
+        {
+            RuleFor(r => r.Name).NotEmpty().MaximumLength(63).Matches("^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+                .WithMessage("Name must be 1-63 lowercase letters, digits and dashes, starting and ending with a letter or digit.");
+            RuleFor(r => r.Repository).NotEmpty().MaximumLength(300).Matches(@"^(https://[\w.-]+(:\d+)?/[\w./-]+|git@[\w.-]+:[\w./-]+)$")
+                .WithMessage("Repository must be an https:// or git@ URL without credentials.");
+            RuleFor(r => r.Branch).NotEmpty().MaximumLength(200).Matches(@"^[\w./-]+$").Must(b => b is null || !b.Contains("..", StringComparison.Ordinal))
+                .WithMessage("Branch must be a valid git ref name.");
+            RuleFor(r => r.Services).NotEmpty().Must(s => s is null || s.Count <= WorkspaceDecider.MaxServices)
+                .WithMessage($"Declare 1 to {WorkspaceDecider.MaxServices} services.");
+            RuleForEach(r => r.Services).ChildRules(s =>
+            {
+                s.RuleFor(x => x.Name).NotEmpty().MaximumLength(40).Matches("^[a-z][a-z0-9-]*$");
+                s.RuleFor(x => x.Port).NotNull().InclusiveBetween(1, 65535);
+            });
+            RuleFor(r => r.Services).Must(s => s is null || s.Select(x => x.Name).Distinct().Count() == s.Count)
+                .WithMessage("Service names must be unique.");
+            RuleFor(r => r.Secrets).Must(s => s is null || s.Count <= WorkspaceDecider.MaxSecrets)
+                .WithMessage($"Declare at most {WorkspaceDecider.MaxSecrets} secrets.");
+            RuleForEach(r => r.Secrets).ChildRules(s =>
+            {
+                s.RuleFor(x => x.Name).NotEmpty().MaximumLength(100).Matches("^[A-Z_][A-Z0-9_]*$")
+                    .WithMessage("Secret names are environment variable names: A-Z, 0-9 and _.");
+                // A reference, never a value: an SSM parameter path.
+                s.RuleFor(x => x.SsmPath).NotEmpty().MaximumLength(1011).Matches(@"^/[\w.\-/]+$")
+                    .WithMessage("SsmPath must be an SSM SecureString parameter path such as /envforge/app/DB_PASSWORD (values never cross EnvForge).");
+                s.RuleFor(x => x.Service).NotEmpty();
+            });
+        }
+    }
+}
+
+internal static class CreateWorkspaceHandler
+{
+    /// <summary>authenticate -> authorize -> validate -> load -> decide -> (Temporal?) -> append -> start the workflow.</summary>
+    public static async Task<IResult> HandleAsync(
+        Guid orgId, HttpContext http, IDocumentSession session, IWorkflowLauncher workflows, IRuntimeBudget budget, TimeProvider time)
+    {
+        var ct = http.RequestAborted;
+        var subject = http.User.Subject();
+        var org = await session.LoadAsync<Organization>(orgId, ct);
+        if (OrgAccess.Check(org, subject, Permission.UseWorkspaces) is { } denied)
+        {
+            return denied;
+        }
+
+        var (body, problem) = await RequestBody.ReadAsync<CreateWorkspaceRequest>(http);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var now = time.GetUtcNow();
+        var command = new CreateWorkspace(
+            Guid.CreateVersion7(now), orgId, body!.Name!, body.Repository!, body.Branch!,
+            body.Services!.Select(s => new ServiceSpec(s.Name!, s.Port!.Value)).ToList(),
+            (body.Secrets ?? []).Select(s => new SecretRef(s.Name!, s.SsmPath!, s.Service!)).ToList(),
+            AwsConnected: org!.Aws is not null,
+            NameTaken: await WorkspaceDirectory.NameTakenAsync(session, orgId, body.Name!, ct),
+            CanAffordRuntime: await budget.CanAffordMinimumRuntimeAsync(orgId, ct),
+            subject, now);
+        var decision = WorkspaceDecider.Decide(command, null);
+        if (decision.Rejection is { } rejection)
+        {
+            return rejection == WorkspaceRejections.InsufficientBalance
+                ? Problems.Problem(StatusCodes.Status402PaymentRequired, rejection.Code, "Payment required", rejection.Message)
+                : Problems.From(rejection);
+        }
+
+        // Nothing is appended unless the workflow can be started.
+        if (workflows.TryGetUnavailableReason() is { } unavailable)
+        {
+            return Problems.WorkflowsUnavailable(unavailable);
+        }
+
+        session.Events.StartStream<Workspace>(command.WorkspaceId, decision.Events);
+        await session.SaveChangesAsync(ct);
+        await workflows.StartProvisioningAsync(new ProvisionWorkspaceInput(command.WorkspaceId, orgId, subject), ct);
+
+        var workspace = decision.Events.Cast<IWorkspaceEvent>().Aggregate((Workspace?)null, Workspace.Evolve)!;
+        ETags.Set(http.Response, decision.Events.Count);
+        return TypedResults.Accepted($"/orgs/{orgId}/workspaces/{workspace.Id}", WorkspaceResponse.From(workspace));
+    }
+}

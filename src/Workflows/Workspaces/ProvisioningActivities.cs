@@ -1,0 +1,149 @@
+using EnvForge.Domain.Workspaces;
+using EnvForge.Projections.Workspaces;
+using EnvForge.Workflows.Aws;
+using EnvForge.Workflows.Infrastructure;
+using EnvForge.Workflows.Terraform;
+using Marten;
+using Microsoft.Extensions.Options;
+using Temporalio.Activities;
+using Temporalio.Exceptions;
+
+namespace EnvForge.Workflows.Workspaces;
+
+/// <summary>
+/// The I/O of provisioning. Each activity loads the workspace, decides, and appends with the expected version, so a
+/// retried activity appends nothing twice (idempotent by workspace id + step). Credentials never leave an activity:
+/// not in results, not in heartbeats, not in failure messages (which Temporal stores in its history).
+/// </summary>
+public sealed class ProvisioningActivities(
+    IDocumentStore store,
+    OrgAwsAccess access,
+    ITerraformRunner terraform,
+    IInstanceVerifier verifier,
+    IOptions<AwsOptions> aws,
+    TimeProvider time)
+{
+    private const string Actor = "system:provisioning";
+
+    [Activity]
+    public Task StartAsync(ProvisionWorkspaceInput input) =>
+        Streams.DecideAsync(store, input.WorkspaceId, w => new StartProvisioning(w.Id, input.RequestedBy, time.GetUtcNow()), Ct);
+
+    /// <summary>Assumes the org's role (STS, external id) to prove access; returns only the session name and expiry.</summary>
+    [Activity]
+    public async Task<RoleCheck> AssumeRoleAsync(ProvisionWorkspaceInput input)
+    {
+        var (credentials, request) = await AssumeAsync(input);
+        await Streams.DecideAsync(store, input.WorkspaceId, w => new CompleteStep(
+            w.Id, ProvisioningStep.AssumeRole, $"session {request.SessionName} for {request.Duration.TotalMinutes:0} min", Actor, time.GetUtcNow()), Ct);
+        return new RoleCheck(request.SessionName, credentials.Expiration);
+    }
+
+    /// <summary>Runs terraform apply with fresh credentials in the child process only; records progress and placement.</summary>
+    [Activity]
+    public async Task<TerraformApplied> ApplyTerraformAsync(ProvisionWorkspaceInput input)
+    {
+        var workspace = await LoadWorkspaceAsync(input.WorkspaceId);
+        var region = aws.Value.Region;
+        var outcome = await terraform.RunAsync(
+            new TerraformRun(workspace.Id, TerraformCommand.Apply, region, Variables(workspace, region)),
+            async _ => (await AssumeAsync(input)).Credentials,
+            progress => ActivityExecutionContext.Current.Heartbeat(progress.Message),
+            Ct);
+        if (!outcome.Succeeded)
+        {
+            throw new ApplicationFailureException($"terraform apply failed: {outcome.Error}", "terraform_failed", nonRetryable: true);
+        }
+
+        if (outcome.InstanceIds.Count == 0)
+        {
+            throw new ApplicationFailureException("terraform apply reported no instance_ids output", "terraform_no_instances", nonRetryable: true);
+        }
+
+        await Streams.DecideAsync(store, input.WorkspaceId, w => new CompleteStep(w.Id, ProvisioningStep.Terraform, outcome.Summary, Actor, time.GetUtcNow()), Ct);
+        var instance = outcome.InstanceIds[0];
+        await using (var query = store.QuerySession())
+        {
+            var owner = (await query.LoadAsync<RuntimeVm>(instance, Ct))?.OrgId;
+            await Streams.DecideAsync(store, input.WorkspaceId, w => new PlaceWorkspace(w.Id, instance, region, owner, Actor, time.GetUtcNow()), Ct);
+        }
+
+        return new TerraformApplied(outcome.InstanceIds, region, outcome.Summary);
+    }
+
+    /// <summary>EC2 and SSM checks on the reported instances, then Ready with the readiness receipt.</summary>
+    [Activity]
+    public async Task<Verified> VerifyAsync(ProvisionWorkspaceInput input, TerraformApplied applied)
+    {
+        var (credentials, _) = await AssumeAsync(input);
+        IReadOnlyList<string> checks;
+        try
+        {
+            checks = await verifier.VerifyAsync(credentials, applied.Region, applied.InstanceIds, Ct);
+        }
+        catch (VerificationFailedException ex)
+        {
+            throw new ApplicationFailureException(ex.Message, "verification_failed", nonRetryable: false);
+        }
+
+        var now = time.GetUtcNow();
+        await Streams.DecideAsync(store, input.WorkspaceId, w => new CompleteStep(w.Id, ProvisioningStep.Verify, $"{checks.Count} checks passed", Actor, now), Ct);
+        await Streams.DecideAsync(store, input.WorkspaceId, w => new MarkReady(w.Id, checks, Actor, now), Ct);
+        return new Verified(checks);
+    }
+
+    [Activity]
+    public Task FailAsync(ProvisionWorkspaceInput input, ProvisioningStep step, string reason) =>
+        Streams.DecideAsync(store, input.WorkspaceId, w => new FailProvisioning(w.Id, step, reason, Actor, time.GetUtcNow()), Ct);
+
+    [Activity]
+    public Task CancelAsync(ProvisionWorkspaceInput input, string actor) =>
+        Streams.DecideAsync(store, input.WorkspaceId, w => new CancelProvisioning(w.Id, actor, time.GetUtcNow()), Ct);
+
+    /// <summary>Compensation: terraform destroy, then the destroyed event. Safe to repeat, and when nothing was created.</summary>
+    [Activity]
+    public async Task DestroyAsync(ProvisionWorkspaceInput input)
+    {
+        var workspace = await LoadWorkspaceAsync(input.WorkspaceId);
+        if (workspace.ResourcesDestroyed)
+        {
+            return;
+        }
+
+        var region = aws.Value.Region;
+        var outcome = await terraform.RunAsync(
+            new TerraformRun(workspace.Id, TerraformCommand.Destroy, region, Variables(workspace, region)),
+            async _ => (await AssumeAsync(input)).Credentials,
+            progress => ActivityExecutionContext.Current.Heartbeat(progress.Message),
+            Ct);
+        if (!outcome.Succeeded)
+        {
+            // Retryable: leaving resources behind in the customer's account is worse than trying again.
+            throw new ApplicationFailureException($"terraform destroy failed: {outcome.Error}", "terraform_destroy_failed");
+        }
+
+        await Streams.DecideAsync(store, input.WorkspaceId, w => new RecordResourcesDestroyed(w.Id, outcome.Summary, Actor, time.GetUtcNow()), Ct);
+    }
+
+    private static CancellationToken Ct => ActivityExecutionContext.HasCurrent ? ActivityExecutionContext.Current.CancellationToken : CancellationToken.None;
+
+    private static Dictionary<string, string> Variables(Workspace workspace, string region) => new()
+    {
+        ["workspace_id"] = workspace.Id.ToString(),
+        ["org_id"] = workspace.OrgId.ToString(),
+        ["workspace_name"] = workspace.Name,
+        ["repository"] = workspace.Repository,
+        ["branch"] = workspace.Branch,
+        ["region"] = region,
+    };
+
+    private async Task<Workspace> LoadWorkspaceAsync(Guid workspaceId)
+    {
+        await using var session = store.QuerySession();
+        return await session.LoadAsync<Workspace>(workspaceId, Ct)
+            ?? throw new ApplicationFailureException("the workspace does not exist", WorkspaceRejections.NotFound.Code, nonRetryable: true);
+    }
+
+    private Task<(AwsSessionCredentials Credentials, AssumeRoleRequest Request)> AssumeAsync(ProvisionWorkspaceInput input) =>
+        access.AssumeAsync(input.OrgId, input.WorkspaceId, input.RequestedBy, Ct);
+}

@@ -1,0 +1,46 @@
+using EnvForge.Domain.Workspaces;
+using EnvForge.Workflows.Infrastructure;
+using Marten;
+using Temporalio.Activities;
+using Temporalio.Exceptions;
+
+namespace EnvForge.Workflows.Workspaces;
+
+/// <summary>Wake and sleep: resolve declared secrets, start or stop services, and record it (names, never values).</summary>
+public sealed class RuntimeActivities(IDocumentStore store, ISecretResolver secrets, IServiceRuntime runtime, IRuntimeBudget budget, TimeProvider time)
+{
+    private const string Actor = "system:runtime";
+
+    /// <summary>False when the wake is refused (the wallet cannot cover the minimum runtime); the workspace stays asleep.</summary>
+    [Activity]
+    public async Task<bool> WakeAsync(RuntimeInput input, WakeTrigger trigger)
+    {
+        var ct = ActivityExecutionContext.HasCurrent ? ActivityExecutionContext.Current.CancellationToken : CancellationToken.None;
+        var workspace = await LoadAsync(input.WorkspaceId, ct);
+        if (!await budget.CanAffordMinimumRuntimeAsync(input.OrgId, ct))
+        {
+            return false;
+        }
+
+        var resolved = await secrets.ResolveAsync(workspace, ct);
+        await runtime.StartAsync(workspace, resolved, ct);
+        await Streams.DecideAsync(store, input.WorkspaceId, w => new Wake(w.Id, trigger, resolved.Names, true, Actor, time.GetUtcNow()), ct);
+        return true;
+    }
+
+    [Activity]
+    public async Task SleepAsync(RuntimeInput input, string reason)
+    {
+        var ct = ActivityExecutionContext.HasCurrent ? ActivityExecutionContext.Current.CancellationToken : CancellationToken.None;
+        var workspace = await LoadAsync(input.WorkspaceId, ct);
+        await runtime.StopAsync(workspace, ct);
+        await Streams.DecideAsync(store, input.WorkspaceId, w => new Sleep(w.Id, reason, Actor, time.GetUtcNow()), ct);
+    }
+
+    private async Task<Workspace> LoadAsync(Guid workspaceId, CancellationToken ct)
+    {
+        await using var session = store.QuerySession();
+        return await session.LoadAsync<Workspace>(workspaceId, ct)
+            ?? throw new ApplicationFailureException("the workspace does not exist", WorkspaceRejections.NotFound.Code, nonRetryable: true);
+    }
+}

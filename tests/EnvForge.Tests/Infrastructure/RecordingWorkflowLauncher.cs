@@ -1,0 +1,46 @@
+using System.Collections.Concurrent;
+using EnvForge.Workflows.Hosting;
+using EnvForge.Workflows.Workspaces;
+
+namespace EnvForge.Tests.Infrastructure;
+
+/// <summary>
+/// Stand-in for a Temporal server, which cannot run on these machines: records the workflow starts and signals the
+/// API asks for. The workflows themselves are tested by replay and, where a server is reachable, live.
+/// </summary>
+public sealed class RecordingWorkflowLauncher : IWorkflowLauncher
+{
+    public ConcurrentQueue<ProvisionWorkspaceInput> Provisioning { get; } = new();
+
+    public ConcurrentQueue<(Guid WorkspaceId, string Actor)> Cancels { get; } = new();
+
+    public ConcurrentQueue<(RuntimeInput Input, EnvForge.Domain.Workspaces.WakeTrigger Trigger)> Wakes { get; } = new();
+
+    public ConcurrentQueue<(Guid WorkspaceId, string Actor)> Sleeps { get; } = new();
+
+    public string? TryGetUnavailableReason() => null;
+
+    public Task WakeAsync(RuntimeInput input, EnvForge.Domain.Workspaces.WakeTrigger trigger, CancellationToken ct)
+    {
+        Wakes.Enqueue((input, trigger));
+        return Task.CompletedTask;
+    }
+
+    public Task SleepAsync(Guid workspaceId, string actor, CancellationToken ct)
+    {
+        Sleeps.Enqueue((workspaceId, actor));
+        return Task.CompletedTask;
+    }
+
+    public Task StartProvisioningAsync(ProvisionWorkspaceInput input, CancellationToken ct)
+    {
+        Provisioning.Enqueue(input);
+        return Task.CompletedTask;
+    }
+
+    public Task CancelProvisioningAsync(Guid workspaceId, string actor, CancellationToken ct)
+    {
+        Cancels.Enqueue((workspaceId, actor));
+        return Task.CompletedTask;
+    }
+}
