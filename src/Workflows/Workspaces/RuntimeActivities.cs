@@ -6,13 +6,16 @@ using Temporalio.Exceptions;
 
 namespace EnvForge.Workflows.Workspaces;
 
-/// <summary>Wake and sleep: resolve declared secrets, start or stop services, and record it (names, never values).</summary>
+/// <summary>
+/// Wake and sleep: resolve declared secrets, start or stop services, and record it (names, never values). Activity
+/// names are explicit and prefixed: they are part of every recorded history, and one worker hosts every capability.
+/// </summary>
 public sealed class RuntimeActivities(IDocumentStore store, ISecretResolver secrets, IServiceRuntime runtime, IRuntimeBudget budget, TimeProvider time)
 {
     private const string Actor = "system:runtime";
 
     /// <summary>False when the wake is refused (the wallet cannot cover the minimum runtime); the workspace stays asleep.</summary>
-    [Activity]
+    [Activity("WorkspaceRuntime.Wake")]
     public async Task<bool> WakeAsync(RuntimeInput input, WakeTrigger trigger)
     {
         var ct = ActivityExecutionContext.HasCurrent ? ActivityExecutionContext.Current.CancellationToken : CancellationToken.None;
@@ -28,7 +31,7 @@ public sealed class RuntimeActivities(IDocumentStore store, ISecretResolver secr
         return true;
     }
 
-    [Activity]
+    [Activity("WorkspaceRuntime.Sleep")]
     public async Task SleepAsync(RuntimeInput input, string reason)
     {
         var ct = ActivityExecutionContext.HasCurrent ? ActivityExecutionContext.Current.CancellationToken : CancellationToken.None;
