@@ -12,7 +12,8 @@ namespace EnvForge.Workflows.Workspaces;
 
 /// <summary>
 /// The I/O of provisioning. Each activity loads the workspace, decides, and appends with the expected version, so a
-/// retried activity appends nothing twice (idempotent by workspace id + step). Credentials never leave an activity:
+/// retried activity appends nothing twice (idempotent by workspace id + step). Activity names are explicit and prefixed:
+/// they are part of every recorded history, and one worker hosts every capability. Credentials never leave an activity:
 /// not in results, not in heartbeats, not in failure messages (which Temporal stores in its history).
 /// </summary>
 public sealed class ProvisioningActivities(
@@ -25,12 +26,12 @@ public sealed class ProvisioningActivities(
 {
     private const string Actor = "system:provisioning";
 
-    [Activity]
+    [Activity("WorkspaceProvisioning.Start")]
     public Task StartAsync(ProvisionWorkspaceInput input) =>
         Streams.DecideAsync(store, input.WorkspaceId, w => new StartProvisioning(w.Id, input.RequestedBy, time.GetUtcNow()), Ct);
 
     /// <summary>Assumes the org's role (STS, external id) to prove access; returns only the session name and expiry.</summary>
-    [Activity]
+    [Activity("WorkspaceProvisioning.AssumeRole")]
     public async Task<RoleCheck> AssumeRoleAsync(ProvisionWorkspaceInput input)
     {
         var (credentials, request) = await AssumeAsync(input);
@@ -40,7 +41,7 @@ public sealed class ProvisioningActivities(
     }
 
     /// <summary>Runs terraform apply with fresh credentials in the child process only; records progress and placement.</summary>
-    [Activity]
+    [Activity("WorkspaceProvisioning.ApplyTerraform")]
     public async Task<TerraformApplied> ApplyTerraformAsync(ProvisionWorkspaceInput input)
     {
         var workspace = await LoadWorkspaceAsync(input.WorkspaceId);
@@ -72,7 +73,7 @@ public sealed class ProvisioningActivities(
     }
 
     /// <summary>EC2 and SSM checks on the reported instances, then Ready with the readiness receipt.</summary>
-    [Activity]
+    [Activity("WorkspaceProvisioning.Verify")]
     public async Task<Verified> VerifyAsync(ProvisionWorkspaceInput input, TerraformApplied applied)
     {
         var (credentials, _) = await AssumeAsync(input);
@@ -92,16 +93,16 @@ public sealed class ProvisioningActivities(
         return new Verified(checks);
     }
 
-    [Activity]
+    [Activity("WorkspaceProvisioning.Fail")]
     public Task FailAsync(ProvisionWorkspaceInput input, ProvisioningStep step, string reason) =>
         Streams.DecideAsync(store, input.WorkspaceId, w => new FailProvisioning(w.Id, step, reason, Actor, time.GetUtcNow()), Ct);
 
-    [Activity]
+    [Activity("WorkspaceProvisioning.Cancel")]
     public Task CancelAsync(ProvisionWorkspaceInput input, string actor) =>
         Streams.DecideAsync(store, input.WorkspaceId, w => new CancelProvisioning(w.Id, actor, time.GetUtcNow()), Ct);
 
     /// <summary>Compensation: terraform destroy, then the destroyed event. Safe to repeat, and when nothing was created.</summary>
-    [Activity]
+    [Activity("WorkspaceProvisioning.Destroy")]
     public async Task DestroyAsync(ProvisionWorkspaceInput input)
     {
         var workspace = await LoadWorkspaceAsync(input.WorkspaceId);

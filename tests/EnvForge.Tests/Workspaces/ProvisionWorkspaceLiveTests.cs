@@ -111,21 +111,21 @@ public sealed class ProvisionWorkspaceLiveTests(TemporalServer temporal) : IClas
 
         public IReadOnlyList<string> Calls => [.. _calls];
 
-        [Activity]
+        [Activity("WorkspaceProvisioning.Start")]
         public Task StartAsync(ProvisionWorkspaceInput input)
         {
             _calls.Enqueue("Start");
             return Task.CompletedTask;
         }
 
-        [Activity]
+        [Activity("WorkspaceProvisioning.AssumeRole")]
         public Task<RoleCheck> AssumeRoleAsync(ProvisionWorkspaceInput input)
         {
             Step("AssumeRole", ProvisioningStep.AssumeRole);
             return Task.FromResult(new RoleCheck($"envforge-{input.WorkspaceId:N}", DateTimeOffset.UtcNow.AddHours(1)));
         }
 
-        [Activity]
+        [Activity("WorkspaceProvisioning.ApplyTerraform")]
         public async Task<TerraformApplied> ApplyTerraformAsync(ProvisionWorkspaceInput input)
         {
             Step("ApplyTerraform", ProvisioningStep.Terraform);
@@ -151,28 +151,28 @@ public sealed class ProvisionWorkspaceLiveTests(TemporalServer temporal) : IClas
             return new TerraformApplied(["i-0standin"], "eu-west-1", "Apply complete! Resources: 1 added.");
         }
 
-        [Activity]
+        [Activity("WorkspaceProvisioning.Verify")]
         public Task<Verified> VerifyAsync(ProvisionWorkspaceInput input, TerraformApplied applied)
         {
             Step("Verify", ProvisioningStep.Verify);
             return Task.FromResult(new Verified([$"ec2: {applied.InstanceIds[0]} running"]));
         }
 
-        [Activity]
+        [Activity("WorkspaceProvisioning.Fail")]
         public Task FailAsync(ProvisionWorkspaceInput input, ProvisioningStep step, string reason)
         {
             _calls.Enqueue($"Fail:{step}:{reason}");
             return Task.CompletedTask;
         }
 
-        [Activity]
+        [Activity("WorkspaceProvisioning.Cancel")]
         public Task CancelAsync(ProvisionWorkspaceInput input, string actor)
         {
             _calls.Enqueue($"Cancel:{actor}");
             return Task.CompletedTask;
         }
 
-        [Activity]
+        [Activity("WorkspaceProvisioning.Destroy")]
         public Task DestroyAsync(ProvisionWorkspaceInput input)
         {
             _calls.Enqueue("Destroy");

@@ -25,7 +25,7 @@ public sealed class ProvisionWorkspaceReplayTests
     private static string WorkflowId => ProvisionWorkspaceInput.WorkflowId(Input.WorkspaceId);
 
     [Fact]
-    public void Activity_and_signal_names_are_the_method_names_without_Async()
+    public void Activity_names_are_explicit_and_prefixed_and_the_signal_is_Cancel()
     {
         var activityNames = typeof(ProvisioningActivities)
             .GetMethods(BindingFlags.Public | BindingFlags.Instance)
@@ -266,13 +266,13 @@ public sealed class ProvisionWorkspaceReplayTests
 /// <summary>The SDK's names for the provisioning activities and signal (checked against the SDK by the first test).</summary>
 internal static class Step
 {
-    public const string Start = "Start";
-    public const string AssumeRole = "AssumeRole";
-    public const string ApplyTerraform = "ApplyTerraform";
-    public const string Verify = "Verify";
-    public const string Fail = "Fail";
-    public const string Cancel = "Cancel";
-    public const string Destroy = "Destroy";
+    public const string Start = "WorkspaceProvisioning.Start";
+    public const string AssumeRole = "WorkspaceProvisioning.AssumeRole";
+    public const string ApplyTerraform = "WorkspaceProvisioning.ApplyTerraform";
+    public const string Verify = "WorkspaceProvisioning.Verify";
+    public const string Fail = "WorkspaceProvisioning.Fail";
+    public const string Cancel = "WorkspaceProvisioning.Cancel";
+    public const string Destroy = "WorkspaceProvisioning.Destroy";
     public const string CancelSignal = "Cancel";
 
     /// <summary>An activity that ran to <paramref name="result"/>, followed by the workflow task that read it.</summary>

@@ -232,6 +232,21 @@ public sealed class WorkflowHistoryBuilder
         return this;
     }
 
+    /// <summary>The last workflow task cancelled a timer (a <c>WaitConditionAsync</c> whose condition came true before its timeout).</summary>
+    public WorkflowHistoryBuilder TimerCanceled(string? timerId = null)
+    {
+        var id = timerId ?? _lastTimerId ?? throw new InvalidOperationException("no timer was started");
+        var timer = _timers[id];
+        Add(EventType.TimerCanceled, e => e.TimerCanceledEventAttributes = new()
+        {
+            TimerId = id,
+            StartedEventId = timer.Started,
+            WorkflowTaskCompletedEventId = _lastWorkflowTaskCompleted,
+            Identity = "history-builder",
+        });
+        return this;
+    }
+
     /// <summary>The last workflow task completed the workflow with <paramref name="result"/>.</summary>
     public WorkflowHistoryBuilder Completed(object? result)
     {
