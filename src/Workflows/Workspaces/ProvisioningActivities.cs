@@ -46,11 +46,7 @@ public sealed class ProvisioningActivities(
     {
         var workspace = await LoadWorkspaceAsync(input.WorkspaceId);
         var region = aws.Value.Region;
-        var outcome = await terraform.RunAsync(
-            new TerraformRun(workspace.Id, TerraformCommand.Apply, region, Variables(workspace, region)),
-            async _ => (await AssumeAsync(input)).Credentials,
-            progress => ActivityExecutionContext.Current.Heartbeat(progress.Message),
-            Ct);
+        var outcome = await RunTerraformAsync(input, new TerraformRun(workspace.Id, TerraformCommand.Apply, region, Variables(workspace, region)));
         if (!outcome.Succeeded)
         {
             throw new ApplicationFailureException($"terraform apply failed: {outcome.Error}", "terraform_failed", nonRetryable: true);
@@ -112,11 +108,7 @@ public sealed class ProvisioningActivities(
         }
 
         var region = aws.Value.Region;
-        var outcome = await terraform.RunAsync(
-            new TerraformRun(workspace.Id, TerraformCommand.Destroy, region, Variables(workspace, region)),
-            async _ => (await AssumeAsync(input)).Credentials,
-            progress => ActivityExecutionContext.Current.Heartbeat(progress.Message),
-            Ct);
+        var outcome = await RunTerraformAsync(input, new TerraformRun(workspace.Id, TerraformCommand.Destroy, region, Variables(workspace, region)));
         if (!outcome.Succeeded)
         {
             // Retryable: leaving resources behind in the customer's account is worse than trying again.
@@ -124,6 +116,33 @@ public sealed class ProvisioningActivities(
         }
 
         await Streams.DecideAsync(store, input.WorkspaceId, w => new RecordResourcesDestroyed(w.Id, outcome.Summary, Actor, time.GetUtcNow()), Ct);
+    }
+
+    /// <summary>
+    /// Runs terraform, heartbeating with each progress line and, while terraform is silent (a long resource create),
+    /// every 30 s: the heartbeat timeout catches a dead worker, and a heartbeat is how the activity learns of a cancel.
+    /// </summary>
+    private async Task<TerraformOutcome> RunTerraformAsync(ProvisionWorkspaceInput input, TerraformRun run)
+    {
+        var context = ActivityExecutionContext.Current;
+        using var done = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var keepAlive = Task.Run(async () =>
+        {
+            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(30), time);
+            while (await timer.WaitForNextTickAsync(done.Token).AsTask().ContinueWith(t => t.IsCompletedSuccessfully && t.Result, TaskScheduler.Default))
+            {
+                context.Heartbeat($"terraform {run.Command.ToString().ToLowerInvariant()} running");
+            }
+        });
+        try
+        {
+            return await terraform.RunAsync(run, async _ => (await AssumeAsync(input)).Credentials, progress => context.Heartbeat(progress.Message), Ct);
+        }
+        finally
+        {
+            await done.CancelAsync();
+            await keepAlive;
+        }
     }
 
     private static CancellationToken Ct => ActivityExecutionContext.HasCurrent ? ActivityExecutionContext.Current.CancellationToken : CancellationToken.None;
