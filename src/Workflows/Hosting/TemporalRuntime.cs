@@ -101,7 +101,7 @@ public sealed partial class TemporalRuntime(
             }
             catch (Exception ex) when (ex is InvalidOperationException or TimeoutException)
             {
-                LogConnectFailed(logger, ex);
+                LogConnectFailed(logger, ex.Message);
                 MarkUnavailable("the configured Temporal server did not answer");
                 return null;
             }
@@ -122,7 +122,7 @@ public sealed partial class TemporalRuntime(
         catch (Exception ex) when (ex is InvalidOperationException or TimeoutException)
         {
             // The SDK downloads its dev server on first use; without internet that fails at once.
-            LogConnectFailed(logger, ex);
+            LogConnectFailed(logger, ex.Message);
             MarkUnavailable("no Temporal server is configured (set TEMPORAL_ADDRESS) and the SDK could not start its local dev server");
             return null;
         }
@@ -145,8 +145,8 @@ public sealed partial class TemporalRuntime(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not reach or start Temporal")]
-    private static partial void LogConnectFailed(ILogger logger, Exception exception);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not reach or start Temporal: {Error}")]
+    private static partial void LogConnectFailed(ILogger logger, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Temporal available: namespace {Namespace}, task queue {TaskQueue}")]
     private static partial void LogAvailable(ILogger logger, string @namespace, string taskQueue);
