@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Write-path benchmark: raw Marten appends vs the API's add-member command, 1 and 16 clients, on this machine.
+# Usage: bash ops/bench.sh [--seconds N] [--warmup N] [--rounds N] [--clients 1,16] [--members-per-org N] [--daemon]
+# Uses ENVFORGE_PG when set (a role that may CREATE DATABASE); otherwise starts the local PostgreSQL. Idempotent.
+# The bench creates its own database (envforge_bench_*) and drops it at the end.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+if [ -z "${ENVFORGE_PG:-}" ]; then
+  if [ -f "$root/ops/lib/postgres.sh" ]; then
+    # shellcheck source=lib/postgres.sh
+    source "$root/ops/lib/postgres.sh"
+    ensure_local_postgres
+  else
+    # Until ops/lib/postgres.sh exists: the Debian cluster and a role of our own.
+    pg_lsclusters -h | awk '$1=="15" && $2=="main" {print $4}' | grep -q online || pg_ctlcluster 15 main start
+    until su postgres -c "psql -tAc 'select 1'" >/dev/null 2>&1; do sleep 0.5; done
+    su postgres -c "psql -v ON_ERROR_STOP=1 -q" <<'SQL'
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'envforge_bench') THEN
+    CREATE ROLE envforge_bench LOGIN CREATEDB PASSWORD 'envforge_bench';
+  END IF;
+END $$;
+SQL
+    port=$(pg_lsclusters -h | awk '$1=="15" && $2=="main" {print $3}')
+    export ENVFORGE_PG="Host=127.0.0.1;Port=$port;Database=postgres;Username=envforge_bench;Password=envforge_bench"
+  fi
+fi
+
+bash "$root/ops/nuget-shim/build.sh"
+# Building the bench builds src/Api in Release too (project reference): the bench runs that build as a process.
+dotnet build "$root/ops/bench/EnvForge.Bench" -c Release --nologo -v quiet -clp:ErrorsOnly
+
+cd "$root"
+ENVFORGE_BENCH_COMMAND="bash ops/bench.sh $*" \
+  dotnet ops/bench/EnvForge.Bench/bin/Release/net10.0/EnvForge.Bench.dll \
+  --api "$root/src/Api/bin/Release/net10.0/EnvForge.Api.dll" "$@"

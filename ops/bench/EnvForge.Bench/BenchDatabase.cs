@@ -1,0 +1,47 @@
+using Npgsql;
+
+namespace EnvForge.Bench;
+
+/// <summary>A fresh database per run, so figures never depend on what an earlier run left behind; dropped at the end.</summary>
+internal sealed class BenchDatabase : IAsyncDisposable
+{
+    private readonly string _admin;
+
+    private BenchDatabase(string admin, string connectionString, string name, string serverVersion)
+    {
+        _admin = admin;
+        ConnectionString = connectionString;
+        Name = name;
+        ServerVersion = serverVersion;
+    }
+
+    public string ConnectionString { get; }
+
+    public string Name { get; }
+
+    public string ServerVersion { get; }
+
+    public static async Task<BenchDatabase> CreateAsync(string adminConnectionString)
+    {
+        var name = $"envforge_bench_{DateTime.UtcNow:yyyyMMdd_HHmmss}_{Environment.ProcessId}";
+        await using var admin = new NpgsqlConnection(adminConnectionString);
+        await admin.OpenAsync();
+        await using (var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", admin))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+
+        var connectionString = new NpgsqlConnectionStringBuilder(adminConnectionString) { Database = name }.ConnectionString;
+        return new BenchDatabase(adminConnectionString, connectionString, name, admin.PostgreSqlVersion.ToString());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        await using var admin = new NpgsqlConnection(_admin);
+        await admin.OpenAsync();
+        // FORCE: a killed API process can leave a backend behind for a moment.
+        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)", admin) { CommandTimeout = 600 };
+        await drop.ExecuteNonQueryAsync();
+    }
+}

@@ -1,0 +1,56 @@
+namespace EnvForge.Bench;
+
+internal sealed record BenchOptions(
+    int Seconds, int WarmupSeconds, int Rounds, IReadOnlyList<int> Clients, int MembersPerOrg, bool Daemon, string ApiDll)
+{
+    public const string Usage =
+        "usage: EnvForge.Bench [--seconds N] [--warmup N] [--rounds N] [--clients 1,16] [--members-per-org N] [--daemon] [--api PATH/EnvForge.Api.dll]";
+
+    /// <summary>The client count the target "API >= 0.7 x raw" is judged at.</summary>
+    public const int TargetClients = 16;
+
+    public const double TargetRatio = 0.7;
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var options = new BenchOptions(10, 5, 3, [1, TargetClients], 100, false, DefaultApiDll());
+        for (var i = 0; i < args.Length; i++)
+        {
+            var value = i + 1 < args.Length ? args[i + 1] : null;
+            options = args[i] switch
+            {
+                "--seconds" => options with { Seconds = Positive(args[i], value) },
+                "--warmup" => options with { WarmupSeconds = Positive(args[i], value) },
+                "--rounds" => options with { Rounds = Positive(args[i], value) },
+                "--members-per-org" => options with { MembersPerOrg = Positive(args[i], value) },
+                "--clients" => options with { Clients = [.. (value ?? "").Split(',').Select(c => Positive(args[i], c))] },
+                "--api" => options with { ApiDll = value ?? throw new ArgumentException("--api needs a path") },
+                "--daemon" => options with { Daemon = true },
+                _ => throw new ArgumentException($"unknown option {args[i]}"),
+            };
+            if (args[i] != "--daemon")
+            {
+                i++;
+            }
+        }
+
+        return File.Exists(options.ApiDll) ? options : throw new ArgumentException($"{options.ApiDll} not found: build src/Api in Release first");
+    }
+
+    private static int Positive(string name, string? value) =>
+        int.TryParse(value, out var n) && n > 0 ? n : throw new ArgumentException($"{name} needs a positive integer");
+
+    /// <summary>The Release build of the API in the repository this bench was built from.</summary>
+    private static string DefaultApiDll()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "EnvForge.sln")))
+            {
+                return Path.Combine(dir.FullName, "src", "Api", "bin", "Release", "net10.0", "EnvForge.Api.dll");
+            }
+        }
+
+        return "EnvForge.Api.dll";
+    }
+}

@@ -1,0 +1,91 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using EnvForge.Api.Infrastructure.Auth;
+using EnvForge.Bench;
+using EnvForge.Projections.Infrastructure;
+using Marten;
+using Microsoft.IdentityModel.Tokens;
+
+// Raw Marten appends vs the API's add-member command, on this machine, in one run. See ops/bench.sh.
+BenchOptions options;
+try
+{
+    options = BenchOptions.Parse(args);
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    Console.Error.WriteLine(BenchOptions.Usage);
+    return 2;
+}
+
+var server = Environment.GetEnvironmentVariable("ENVFORGE_PG");
+if (string.IsNullOrWhiteSpace(server))
+{
+    Console.Error.WriteLine("ENVFORGE_PG is not set: a connection string for a role that may CREATE DATABASE (ops/bench.sh sets it).");
+    return 2;
+}
+
+var dataDirectory = Directory.CreateTempSubdirectory("envforge-bench-").FullName;
+try
+{
+    await using var database = await BenchDatabase.CreateAsync(server);
+    var report = await RunAsync(options, database, dataDirectory);
+    // Printed before the database is dropped: on a busy machine the drop can wait long for a checkpoint.
+    Console.Write(report.Render());
+    Directory.Delete(dataDirectory, recursive: true);
+    return report.NonSuccess == 0 ? 0 : 1;
+}
+catch (Exception ex)
+{
+    Console.Error.WriteLine($"bench failed: {ex}");
+    Console.Error.WriteLine($"API log: {Path.Combine(dataDirectory, "api.log")}");
+    return 1;
+}
+
+static async Task<Report> RunAsync(BenchOptions options, BenchDatabase database, string dataDirectory)
+{
+    using var store = DocumentStore.For(o => EventStore.Configure(o, database.ConnectionString));
+    // Create the schema here, once, so the API's start-up migration finds nothing to do and cannot race us.
+    await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+
+    var signingKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+    await using var api = await ApiProcess.StartAsync(options.ApiDll, database.ConnectionString, signingKey, options.Daemon, dataDirectory);
+
+    var authOptions = new AuthOptions { LocalSigningKey = signingKey };
+    var key = new SymmetricSecurityKey(Convert.FromBase64String(signingKey)) { KeyId = "local-1" };
+    var token = LocalTokens.Mint(key, authOptions, OrgSupply.Owner, "Bench Owner", DateTimeOffset.UtcNow, TimeSpan.FromHours(4));
+
+    using var http = new HttpClient(new SocketsHttpHandler
+    {
+        MaxConnectionsPerServer = options.Clients.Max(),
+        PooledConnectionLifetime = TimeSpan.FromMinutes(10),
+        UseCookies = false,
+    })
+    {
+        BaseAddress = api.BaseAddress,
+    };
+    http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+
+    var bench = new WriteBenchmark(store, http, () => api.CpuTime, options.MembersPerOrg);
+    var report = new Report(options, database.ServerVersion, api.CommandLine);
+    var warmup = TimeSpan.FromSeconds(options.WarmupSeconds);
+    var measure = TimeSpan.FromSeconds(options.Seconds);
+    foreach (var clients in options.Clients)
+    {
+        Console.Error.WriteLine($"==> {clients} client(s): warm-up, then {options.Rounds} x (raw, api) of {options.Seconds} s");
+        report.CountWarmup(await bench.RawAppendAsync(clients, warmup));
+        report.CountWarmup(await bench.ApiAddMemberAsync(clients, warmup));
+        var row = report.Add(clients, await bench.AliveAsync(clients, warmup));
+
+        // Interleaved, so drift on a noisy machine (other tenants, checkpoints, autovacuum) hits both sides alike.
+        for (var round = 0; round < options.Rounds; round++)
+        {
+            row.Raw.Add(await bench.RawAppendAsync(clients, measure));
+            row.Api.Add(await bench.ApiAddMemberAsync(clients, measure));
+        }
+    }
+
+    report.Overflow = bench.Overflow;
+    return report;
+}
