@@ -157,12 +157,7 @@ public sealed class ProvisioningActivities(
         ["region"] = region,
     };
 
-    private async Task<Workspace> LoadWorkspaceAsync(Guid workspaceId)
-    {
-        await using var session = store.QuerySession();
-        return await session.LoadAsync<Workspace>(workspaceId, Ct)
-            ?? throw new ApplicationFailureException("the workspace does not exist", WorkspaceRejections.NotFound.Code, nonRetryable: true);
-    }
+    private Task<Workspace> LoadWorkspaceAsync(Guid workspaceId) => Streams.LoadWorkspaceAsync(store, workspaceId, Ct);
 
     private Task<(AwsSessionCredentials Credentials, AssumeRoleRequest Request)> AssumeAsync(ProvisionWorkspaceInput input) =>
         access.AssumeAsync(input.OrgId, input.WorkspaceId, input.RequestedBy, Ct);

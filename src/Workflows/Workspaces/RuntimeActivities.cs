@@ -2,7 +2,6 @@ using EnvForge.Domain.Workspaces;
 using EnvForge.Workflows.Infrastructure;
 using Marten;
 using Temporalio.Activities;
-using Temporalio.Exceptions;
 
 namespace EnvForge.Workflows.Workspaces;
 
@@ -40,10 +39,5 @@ public sealed class RuntimeActivities(IDocumentStore store, ISecretResolver secr
         await Streams.DecideAsync(store, input.WorkspaceId, w => new Sleep(w.Id, reason, Actor, time.GetUtcNow()), ct);
     }
 
-    private async Task<Workspace> LoadAsync(Guid workspaceId, CancellationToken ct)
-    {
-        await using var session = store.QuerySession();
-        return await session.LoadAsync<Workspace>(workspaceId, ct)
-            ?? throw new ApplicationFailureException("the workspace does not exist", WorkspaceRejections.NotFound.Code, nonRetryable: true);
-    }
+    private Task<Workspace> LoadAsync(Guid workspaceId, CancellationToken ct) => Streams.LoadWorkspaceAsync(store, workspaceId, ct);
 }
