@@ -1,7 +1,7 @@
+using EnvForge.Api.Infrastructure;
 using EnvForge.Domain.Organizations;
 using FluentValidation;
 using Marten;
-using EnvForge.Api.Infrastructure;
 
 namespace EnvForge.Api.Organizations;
 

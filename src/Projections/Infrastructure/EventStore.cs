@@ -1,9 +1,9 @@
 using System.Reflection;
 using EnvForge.Domain.Common;
 using EnvForge.Domain.Organizations;
+using EnvForge.Domain.Workspaces;
 using EnvForge.Projections.Audit;
 using EnvForge.Projections.Organizations;
-using EnvForge.Domain.Workspaces;
 using EnvForge.Projections.Workspaces;
 using JasperFx;
 using JasperFx.Events;

@@ -22,7 +22,7 @@ public sealed class FieldEncryptionTests
     }
 
     [Fact]
-    public void Sealing_twice_gives_different_ciphertexts() 
+    public void Sealing_twice_gives_different_ciphertexts()
     {
         var encryption = new FieldEncryption(new Dictionary<string, byte[]> { ["k1"] = K1 }, "k1");
         Assert.NotEqual(encryption.Seal(Arn, "p").Ciphertext, encryption.Seal(Arn, "p").Ciphertext);
