@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using EnvForge.Domain.Elevation;
 
 namespace EnvForge.Domain.Organizations;
 
@@ -13,6 +14,8 @@ public sealed record Organization(Guid Id, string Name, string ExternalId, Immut
 
     public int IdleTimeoutMinutes { get; init; } = DefaultIdleTimeoutMinutes;
 
+    public RootPolicy RootPolicy { get; init; } = RootPolicy.Default;
+
     public Role? RoleOf(string userId) => Members.TryGetValue(userId, out var m) ? m.Role : null;
 
     public int OwnerCount => Members.Values.Count(m => m.Role == Role.Owner);
@@ -26,6 +29,7 @@ public sealed record Organization(Guid Id, string Name, string ExternalId, Immut
         AwsAccountConnected e => state! with { Aws = new AwsConnection(e.RoleArn, e.AccountHint, e.At) },
         AwsAccountDisconnected => state! with { Aws = null },
         WorkspacePolicyChanged e => state! with { IdleTimeoutMinutes = e.IdleTimeoutMinutes },
+        RootPolicyChanged e => state! with { RootPolicy = e.Policy },
         _ => state,
     };
 }

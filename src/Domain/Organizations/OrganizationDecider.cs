@@ -1,4 +1,5 @@
 using EnvForge.Domain.Common;
+using EnvForge.Domain.Elevation;
 
 namespace EnvForge.Domain.Organizations;
 
@@ -15,6 +16,7 @@ public static class OrganizationDecider
         ConnectAws c => Connect(c, state),
         DisconnectAws c => Disconnect(c, state),
         SetWorkspacePolicy c => SetPolicy(c, state),
+        SetRootPolicy c => RootPolicyDecider.Decide(c, state, state.RootPolicy),
         _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "unknown organization command"),
     };
 

@@ -22,7 +22,8 @@ public sealed class EventNameTests
         Assert.Equal(
             [
                 "organization.aws_connected.v1", "organization.aws_disconnected.v1", "organization.member_added.v1", "organization.member_removed.v1",
-                "organization.member_role_changed.v1", "organization.registered.v1", "organization.workspace_policy_changed.v1",
+                "organization.member_role_changed.v1", "organization.registered.v1", "organization.root_policy_changed.v1",
+                "organization.workspace_policy_changed.v1",
             ],
             organization);
     }
@@ -38,5 +39,17 @@ public sealed class EventNameTests
                 "workspace.ready.v1", "workspace.resources_destroyed.v1", "workspace.slept.v1", "workspace.woke.v1",
             ],
             workspace);
+    }
+
+    [Fact]
+    public void Elevation_event_names_are_stable()
+    {
+        var elevation = Names.Where(n => n.Name.StartsWith("elevation.", StringComparison.Ordinal)).Select(n => n.Name).Order();
+        Assert.Equal(
+            [
+                "elevation.activated.v1", "elevation.approved.v1", "elevation.closed_out.v1", "elevation.denied.v1", "elevation.expired.v1",
+                "elevation.requested.v1", "elevation.revoked.v1",
+            ],
+            elevation);
     }
 }
