@@ -68,7 +68,10 @@ public sealed record RootElevation(
         ElevationExpired e => state! with { Status = ElevationStatus.Expired, EndedAt = e.At },
         ElevationClosedOut e => state! with
         {
-            Status = ElevationStatus.ClosedOut, Ending = e.How, CredentialsInvalidBefore = e.CredentialsInvalidBefore, EndedAt = e.At,
+            Status = ElevationStatus.ClosedOut,
+            Ending = e.How,
+            CredentialsInvalidBefore = e.CredentialsInvalidBefore,
+            EndedAt = e.At,
         },
         _ => state,
     };
