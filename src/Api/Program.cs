@@ -1,3 +1,4 @@
+using EnvForge.Api.Elevation;
 using EnvForge.Api.Infrastructure;
 using EnvForge.Api.Infrastructure.Auth;
 
@@ -15,5 +16,6 @@ app.UseEnvForge();
 app.MapOrganizationEndpoints();
 app.MapWorkspaceEndpoints();
 app.MapAuditEndpoints();
+app.MapElevationEndpoints();
 await app.RunAsync();
 return 0;

@@ -39,7 +39,7 @@ public sealed record RootElevation(
 
     public DateTimeOffset? ExpiresAt { get; init; }
 
-    /// <summary>Set when an active grant is revoked; its closeout follows in the same decision.</summary>
+    /// <summary>Set when an active grant is revoked; the closeout activity ends it (how: Revoked), before its expiry.</summary>
     public string? RevokedBy { get; init; }
 
     public ElevationEnding? Ending { get; init; }
@@ -62,7 +62,7 @@ public sealed record RootElevation(
         },
         ElevationDenied e => state! with { Status = ElevationStatus.Denied, EndedAt = e.At },
         ElevationActivated e => state! with { Status = ElevationStatus.Active, ActivatedAt = e.NotBefore, ExpiresAt = e.ExpiresAt },
-        // An active grant stays active until its closeout, which the same decision appends right after.
+        // An active grant stays active until its closeout has taken root away on the host.
         ElevationRevoked e when state!.Status == ElevationStatus.Active => state with { RevokedBy = e.RevokedBy },
         ElevationRevoked e => state! with { Status = ElevationStatus.Revoked, RevokedBy = e.RevokedBy, EndedAt = e.At },
         ElevationExpired e => state! with { Status = ElevationStatus.Expired, EndedAt = e.At },

@@ -42,3 +42,6 @@ public sealed record CloseOutElevation(Guid GrantId, string Actor, DateTimeOffse
 
 /// <summary>The org's root policy was switched to Disabled: end the grant whatever its state.</summary>
 public sealed record EndElevationForDisabledPolicy(Guid GrantId, string Actor, DateTimeOffset Now) : IElevationCommand;
+
+/// <summary>Activation failed for good (the host never took the grant): end the approved grant with a closeout.</summary>
+public sealed record AbandonActivation(Guid GrantId, string Actor, DateTimeOffset Now) : IElevationCommand;

@@ -23,6 +23,7 @@ public static class ElevationDecider
         ExpirePendingElevation c => ExpirePending(c, state),
         CloseOutElevation c => CloseOut(c, state),
         EndElevationForDisabledPolicy c => EndForDisabledPolicy(c, state),
+        AbandonActivation c => AbandonActivation(c, state),
         _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "unknown elevation command"),
     };
 
@@ -142,10 +143,13 @@ public static class ElevationDecider
             return bad;
         }
 
-        var revoked = new ElevationRevoked(state.Id, state.OrgId, c.Actor, c.Reason.Trim(), c.Actor, c.Now);
-        return state.Status == ElevationStatus.Active
-            ? Decision.Accept(revoked, ClosedOut(state, ElevationEnding.Revoked, c.Actor, c.Now))
-            : Decision.Accept(revoked);
+        if (state.RevokedBy is not null)
+        {
+            return Decision.None; // an active grant already revoked: its closeout is on its way
+        }
+
+        // An active grant stays active until the closeout activity has taken root away on the host and recorded it.
+        return Decision.Accept(new ElevationRevoked(state.Id, state.OrgId, c.Actor, c.Reason.Trim(), c.Actor, c.Now));
     }
 
     private static Decision ExpirePending(ExpirePendingElevation c, RootElevation state) => state.Status switch
@@ -159,6 +163,7 @@ public static class ElevationDecider
     private static Decision CloseOut(CloseOutElevation c, RootElevation state) => state.Status switch
     {
         _ when state.IsFinal => Decision.None,
+        ElevationStatus.Active when state.RevokedBy is not null => Decision.Accept(ClosedOut(state, ElevationEnding.Revoked, c.Actor, c.Now)),
         ElevationStatus.Active when c.Now < state.ExpiresAt => ElevationRejections.NotYetDue("close out the grant", state.ExpiresAt!.Value),
         ElevationStatus.Active => Decision.Accept(ClosedOut(state, ElevationEnding.Expired, c.Actor, c.Now)),
         _ => ElevationRejections.WrongState(state.Status, "close out"),
@@ -169,6 +174,13 @@ public static class ElevationDecider
         _ when state.IsFinal => Decision.None,
         ElevationStatus.Active => Decision.Accept(ClosedOut(state, ElevationEnding.PolicyDisabled, c.Actor, c.Now)),
         _ => Decision.Accept(new ElevationExpired(state.Id, state.OrgId, state.Deadline, ExpiryCause.PolicyDisabled, c.Actor, c.Now)),
+    };
+
+    private static Decision AbandonActivation(AbandonActivation c, RootElevation state) => state.Status switch
+    {
+        _ when state.IsFinal => Decision.None,
+        ElevationStatus.Approved => Decision.Accept(ClosedOut(state, ElevationEnding.ActivationFailed, c.Actor, c.Now)),
+        _ => ElevationRejections.WrongState(state.Status, "abandon the activation of"),
     };
 
     /// <summary>Credentials issued up to the closeout are void from now on, even if issued before the window's end.</summary>

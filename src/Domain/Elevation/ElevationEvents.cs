@@ -18,6 +18,9 @@ public enum ElevationEnding
     Expired,
     Revoked,
     PolicyDisabled,
+
+    /// <summary>Fully approved, but root could not be put in place on the host; closed out so nothing is left open.</summary>
+    ActivationFailed,
 }
 
 /// <summary>Why a grant that never became active expired.</summary>
@@ -70,7 +73,8 @@ public sealed record ElevationActivated(
 
 /// <summary>
 /// Someone (the requester, an Admin or an Owner) took the grant back. Before activation this ends the grant;
-/// for an active grant it is followed, in the same decision, by <see cref="ElevationClosedOut"/>.
+/// an active grant stays active until the closeout activity has removed root on the host and appended
+/// <see cref="ElevationClosedOut"/> (how: Revoked).
 /// </summary>
 [EventName("elevation.revoked.v1")]
 public sealed record ElevationRevoked(Guid GrantId, Guid OrgId, string RevokedBy, string Reason, string Actor, DateTimeOffset At) : IElevationEvent

@@ -3,6 +3,7 @@ using EnvForge.Domain.Common;
 using EnvForge.Domain.Organizations;
 using EnvForge.Domain.Workspaces;
 using EnvForge.Projections.Audit;
+using EnvForge.Projections.Elevation;
 using EnvForge.Projections.Organizations;
 using EnvForge.Projections.Workspaces;
 using JasperFx;
@@ -35,6 +36,8 @@ public static class EventStore
         options.Projections.Add(new MemberDirectoryProjection(), ProjectionLifecycle.Inline);
         options.Projections.Add(new WorkspaceProjection(), ProjectionLifecycle.Inline);
         options.Projections.Add(new WorkspaceRecordsProjection(), ProjectionLifecycle.Inline);
+        options.Projections.Add(new RootElevationProjection(), ProjectionLifecycle.Inline);
+        options.Projections.Add(new ElevationRecordProjection(), ProjectionLifecycle.Inline);
         options.Projections.Add(new AuditTrailProjection(), ProjectionLifecycle.Async);
 
         // The external ID is the confused-deputy guard of every AWS role assumption: never two orgs with one.
@@ -42,6 +45,7 @@ public static class EventStore
         options.Schema.For<MemberView>().Index(m => m.OrgId).Index(m => m.UserId);
         options.Schema.For<AuditEntry>().Index(a => a.OrgId);
         options.Schema.For<Workspace>().Index(w => w.OrgId);
+        options.Schema.For<ElevationRecord>().Index(r => r.OrgId).Index(r => r.WorkspaceId).Index(r => r.Requester);
     }
 
     /// <summary>Every domain event type with its stable stored name. A domain event without a name is a bug.</summary>

@@ -1,3 +1,4 @@
+using EnvForge.Workflows.Elevation;
 using EnvForge.Workflows.Workspaces;
 using Temporalio.Client;
 using Temporalio.Exceptions;
@@ -21,6 +22,27 @@ public interface IWorkflowLauncher
     Task WakeAsync(RuntimeInput input, Domain.Workspaces.WakeTrigger trigger, CancellationToken ct);
 
     Task SleepAsync(Guid workspaceId, string actor, CancellationToken ct);
+
+    /// <summary>Starts a grant's workflow; a retried start for the same grant is a no-op.</summary>
+    Task StartElevationAsync(ElevationInput input, CancellationToken ct);
+
+    /// <summary>Tells a grant's workflow about a decision the API has just recorded on its stream.</summary>
+    Task SignalElevationAsync(Guid grantId, ElevationSignal signal, CancellationToken ct);
+
+    /// <summary>The grant workflow's own progress, or null when no server is reachable or the workflow is unknown to it.</summary>
+    Task<ElevationProgress?> QueryElevationAsync(Guid grantId, CancellationToken ct);
+}
+
+/// <summary>A decision on a grant, already recorded on its stream, for its workflow to act on.</summary>
+public abstract record ElevationSignal(string Actor)
+{
+    public sealed record Approved(string Actor, bool Complete) : ElevationSignal(Actor);
+
+    public sealed record Denied(string Actor) : ElevationSignal(Actor);
+
+    public sealed record Revoked(string Actor) : ElevationSignal(Actor);
+
+    public sealed record PolicyDisabled(string Actor) : ElevationSignal(Actor);
 }
 
 /// <summary>The Temporal implementation: workflow ids derive from stream ids, so starts and signals need no lookup.</summary>
@@ -62,6 +84,61 @@ public sealed class TemporalWorkflowLauncher(TemporalRuntime temporal) : IWorkfl
     public Task SleepAsync(Guid workspaceId, string actor, CancellationToken ct) =>
         Client.GetWorkflowHandle<WorkspaceRuntimeWorkflow>(RuntimeInput.WorkflowId(workspaceId))
             .SignalAsync(wf => wf.SleepAsync(actor), new WorkflowSignalOptions { Rpc = new RpcOptions { CancellationToken = ct } });
+
+    public async Task StartElevationAsync(ElevationInput input, CancellationToken ct)
+    {
+        try
+        {
+            await Client.StartWorkflowAsync(
+                (RootElevationWorkflow wf) => wf.RunAsync(input),
+                new WorkflowOptions(ElevationInput.WorkflowId(input.GrantId), temporal.TaskQueue)
+                {
+                    IdReusePolicy = Temporalio.Api.Enums.V1.WorkflowIdReusePolicy.RejectDuplicate,
+                    Rpc = new RpcOptions { CancellationToken = ct },
+                });
+        }
+        catch (WorkflowAlreadyStartedException)
+        {
+            // A retried request: this grant's workflow already runs.
+        }
+    }
+
+    public Task SignalElevationAsync(Guid grantId, ElevationSignal signal, CancellationToken ct)
+    {
+        var handle = Client.GetWorkflowHandle<RootElevationWorkflow>(ElevationInput.WorkflowId(grantId));
+        var options = new WorkflowSignalOptions { Rpc = new RpcOptions { CancellationToken = ct } };
+        return signal switch
+        {
+            ElevationSignal.Approved a => handle.SignalAsync(wf => wf.ApproveAsync(new ApprovalSignal(a.Actor, a.Complete)), options),
+            ElevationSignal.Denied d => handle.SignalAsync(wf => wf.DenyAsync(d.Actor), options),
+            ElevationSignal.Revoked r => handle.SignalAsync(wf => wf.RevokeAsync(r.Actor), options),
+            ElevationSignal.PolicyDisabled p => handle.SignalAsync(wf => wf.DisablePolicyAsync(p.Actor), options),
+            _ => throw new ArgumentOutOfRangeException(nameof(signal), signal.GetType().Name, "unknown elevation signal"),
+        };
+    }
+
+    public async Task<ElevationProgress?> QueryElevationAsync(Guid grantId, CancellationToken ct)
+    {
+        if (temporal.Client is not { } client)
+        {
+            return null;
+        }
+
+        try
+        {
+            return await client.GetWorkflowHandle<RootElevationWorkflow>(ElevationInput.WorkflowId(grantId))
+                .QueryAsync(wf => wf.Progress, new WorkflowQueryOptions { Rpc = new RpcOptions { CancellationToken = ct } });
+        }
+        catch (RpcException ex) when (ex.Code is RpcException.StatusCode.NotFound or RpcException.StatusCode.Unavailable
+            or RpcException.StatusCode.DeadlineExceeded)
+        {
+            return null; // unknown to this server (e.g. long since completed and archived), or the server is away
+        }
+        catch (WorkflowQueryFailedException)
+        {
+            return null;
+        }
+    }
 
     private ITemporalClient Client => temporal.Client ?? throw new InvalidOperationException(TryGetUnavailableReason());
 }

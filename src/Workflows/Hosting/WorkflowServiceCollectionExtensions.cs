@@ -1,4 +1,5 @@
 using EnvForge.Workflows.Aws;
+using EnvForge.Workflows.Elevation;
 using EnvForge.Workflows.Security;
 using EnvForge.Workflows.Terraform;
 using EnvForge.Workflows.Workspaces;
@@ -10,7 +11,7 @@ namespace EnvForge.Workflows.Hosting;
 
 public static class WorkflowServiceCollectionExtensions
 {
-    /// <summary>Temporal runtime, workflow launcher, field encryption, AWS and terraform clients, and the activities.</summary>
+    /// <summary>Temporal runtime, workflow launcher, field encryption, AWS, SSM and terraform clients, and the activities.</summary>
     public static IServiceCollection AddEnvForgeWorkflows(this IServiceCollection services, IConfiguration configuration, string dataDirectory)
     {
         services.AddEnvForgeTemporal(configuration);
@@ -36,6 +37,15 @@ public static class WorkflowServiceCollectionExtensions
         services.AddSingleton<ProvisioningActivities>();
         services.AddSingleton<RuntimeActivities>();
         services.AddSingleton<IWorkerRegistration, WorkspaceWorker>();
+
+        services.AddOptions<ElevationOptions>().Bind(configuration.GetSection(ElevationOptions.Section)).Validate(o =>
+        {
+            o.Validate();
+            return true;
+        });
+        services.TryAddSingleton<IRootAccessHost, SsmRootAccessHost>();
+        services.AddSingleton<ElevationActivities>();
+        services.AddSingleton<IWorkerRegistration, ElevationWorker>();
         return services;
     }
 }

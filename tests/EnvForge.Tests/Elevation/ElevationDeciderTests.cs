@@ -281,13 +281,15 @@ public sealed class ElevationDeciderTests
             .Then(new ElevationRevoked(Grant, Org, "dev", "fixed it without root", "dev", At(3)));
 
     [Fact]
-    public void Revoking_an_active_grant_closes_it_out_at_once()
+    public void Revoking_an_active_grant_records_it_and_the_closeout_follows_before_the_expiry()
     {
-        var at = At(20);
-        Spec().Given(Active()).When(new RevokeElevation(Grant, Org, Role.Admin, "suspicious activity", "ada", at))
-            .Then(
-                new ElevationRevoked(Grant, Org, "ada", "suspicious activity", "ada", at),
-                new ElevationClosedOut(Grant, Org, Ws, ElevationEnding.Revoked, at, "ada", at));
+        var revoked = new ElevationRevoked(Grant, Org, "ada", "suspicious activity", "ada", At(20));
+        Spec().Given(Active()).When(new RevokeElevation(Grant, Org, Role.Admin, "suspicious activity", "ada", At(20))).Then(revoked);
+        // The grant stays active until the closeout has taken root away on the host; that closeout is not held to the expiry.
+        Spec().Given([.. Active(), revoked]).When(new CloseOutElevation(Grant, "system:elevation", At(21)))
+            .Then(new ElevationClosedOut(Grant, Org, Ws, ElevationEnding.Revoked, At(21), "system:elevation", At(21)));
+        // A second revoke (a retried request, another admin) adds nothing while the closeout is on its way.
+        Spec().Given([.. Active(), revoked]).When(new RevokeElevation(Grant, Org, Role.Owner, "me too", "olga", At(20))).ThenNothing();
     }
 
     [Fact]
@@ -320,6 +322,15 @@ public sealed class ElevationDeciderTests
             .When(new RevokeElevation(Grant, Org, Role.Admin, "late", "ada", At(41))).ThenNothing();
 
     // --- deadline, expiry, closeout ---
+
+    [Fact]
+    public void An_approved_grant_whose_activation_failed_for_good_is_closed_out_and_nothing_else_is()
+    {
+        Spec().Given(Requested(), Approved()).When(new AbandonActivation(Grant, "system:elevation", At(9)))
+            .Then(new ElevationClosedOut(Grant, Org, Ws, ElevationEnding.ActivationFailed, At(9), "system:elevation", At(9)));
+        Spec().Given(Active()).When(new AbandonActivation(Grant, "system:elevation", At(20))).ThenRejects("elevation.wrong_state");
+        Spec().Given(Requested()).When(new AbandonActivation(Grant, "system:elevation", At(3))).ThenRejects("elevation.wrong_state");
+    }
 
     [Fact]
     public void A_request_with_no_decision_expires_at_its_deadline()
@@ -392,12 +403,16 @@ public sealed class ElevationDeciderTests
         ["withdrawn while pending"] = [Request(), new RevokeElevation(Grant, Org, Role.Developer, "not needed", "dev", At(2))],
         ["revoked before activation"] = [Request(), Approve(), new RevokeElevation(Grant, Org, Role.Admin, "wrong ws", "ada", At(6))],
         ["revoked while active"] =
-            [Request(), Approve(), new ActivateElevation(Grant, "system", At(10)), new RevokeElevation(Grant, Org, Role.Admin, "done", "ada", At(20))],
+            [
+                Request(), Approve(), new ActivateElevation(Grant, "system", At(10)), new RevokeElevation(Grant, Org, Role.Admin, "done", "ada", At(20)),
+                new CloseOutElevation(Grant, "system", At(20)),
+            ],
         ["two approvals, active, policy disabled"] =
         [
             Request(policy: TwoApprovals), Approve(), Approve(by: "olga", role: Role.Owner, at: 7), new ActivateElevation(Grant, "system", At(8)),
             new EndElevationForDisabledPolicy(Grant, "alice", At(20)),
         ],
+        ["approved, activation failed for good"] = [Request(), Approve(), new AbandonActivation(Grant, "system", At(9))],
         ["policy disabled while pending"] = [Request(), new EndElevationForDisabledPolicy(Grant, "alice", At(2))],
         ["policy disabled between approval and activation"] = [Request(), Approve(), new EndElevationForDisabledPolicy(Grant, "alice", At(6))],
     };
@@ -411,6 +426,7 @@ public sealed class ElevationDeciderTests
         new CloseOutElevation(Grant, "system", At(500)),
         new EndElevationForDisabledPolicy(Grant, "alice", At(500)),
         new ActivateElevation(Grant, "system", At(500)),
+        new AbandonActivation(Grant, "system", At(500)),
         Approve(by: "olga", role: Role.Owner, at: 500),
     ];
 

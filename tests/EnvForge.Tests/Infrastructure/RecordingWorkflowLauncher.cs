@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using EnvForge.Workflows.Elevation;
 using EnvForge.Workflows.Hosting;
 using EnvForge.Workflows.Workspaces;
 
@@ -18,7 +19,29 @@ public sealed class RecordingWorkflowLauncher : IWorkflowLauncher
 
     public ConcurrentQueue<(Guid WorkspaceId, string Actor)> Sleeps { get; } = new();
 
+    public ConcurrentQueue<ElevationInput> Elevations { get; } = new();
+
+    public ConcurrentQueue<(Guid GrantId, ElevationSignal Signal)> ElevationSignals { get; } = new();
+
+    /// <summary>What <see cref="QueryElevationAsync"/> answers, by grant id (nothing: as if no server knew the workflow).</summary>
+    public ConcurrentDictionary<Guid, ElevationProgress> ElevationProgress { get; } = new();
+
     public string? TryGetUnavailableReason() => null;
+
+    public Task StartElevationAsync(ElevationInput input, CancellationToken ct)
+    {
+        Elevations.Enqueue(input);
+        return Task.CompletedTask;
+    }
+
+    public Task SignalElevationAsync(Guid grantId, ElevationSignal signal, CancellationToken ct)
+    {
+        ElevationSignals.Enqueue((grantId, signal));
+        return Task.CompletedTask;
+    }
+
+    public Task<ElevationProgress?> QueryElevationAsync(Guid grantId, CancellationToken ct) =>
+        Task.FromResult(ElevationProgress.TryGetValue(grantId, out var progress) ? progress : null);
 
     public Task WakeAsync(RuntimeInput input, EnvForge.Domain.Workspaces.WakeTrigger trigger, CancellationToken ct)
     {
