@@ -1,3 +1,4 @@
+using EnvForge.Api.DevLinks;
 using EnvForge.Api.Elevation;
 using EnvForge.Api.Infrastructure;
 using EnvForge.Api.Infrastructure.Auth;
@@ -17,5 +18,6 @@ app.MapOrganizationEndpoints();
 app.MapWorkspaceEndpoints();
 app.MapAuditEndpoints();
 app.MapElevationEndpoints();
+app.MapDevLinkEndpoints();
 await app.RunAsync();
 return 0;

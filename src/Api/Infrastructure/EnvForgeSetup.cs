@@ -1,5 +1,8 @@
 using System.Text.Json.Serialization;
+using EnvForge.Api.DevLinks;
+using EnvForge.Api.Gateway;
 using EnvForge.Api.Infrastructure.Auth;
+using EnvForge.Projections.DevLinks;
 using EnvForge.Projections.Infrastructure;
 using EnvForge.Workflows.Hosting;
 using FluentValidation;
@@ -49,12 +52,39 @@ public static class EnvForgeSetup
         services.AddEnvForgeAuthentication(configuration);
         services.AddEnvForgeWorkflows(configuration, DataDirectory.Resolve(configuration));
         services.AddOptions<EnvForge.Api.Organizations.PlatformAwsOptions>().Bind(configuration.GetSection("Aws"));
+        AddDevLinks(builder);
         return builder;
+    }
+
+    /// <summary>Dev links: the signing key ring, the gateway's in-memory directory and its feed, and the gateway itself.</summary>
+    private static void AddDevLinks(WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+        services.AddOptions<GatewayOptions>().Bind(configuration.GetSection(GatewayOptions.Section));
+        services.AddOptions<DevLinkDirectoryOptions>().Bind(configuration.GetSection(DevLinkDirectoryOptions.Section));
+        services.AddSingleton(_ => DevLinkSigner.Load(
+            configuration.GetSection("DevLinks:Keys").GetChildren().ToDictionary(k => k.Key, k => k.Value ?? string.Empty),
+            configuration["DevLinks:CurrentKeyId"],
+            DataDirectory.Resolve(configuration)));
+        services.AddSingleton<DevLinkDirectory>();
+        services.AddHostedService<DevLinkDirectoryFeed>();
+        services.AddHttpForwarder();
+        services.AddSingleton<DevLinkGateway>();
+
+        // Request logs would carry a link's token (its first URL has it in the query): never below Warning.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Routing", LogLevel.Warning);
     }
 
     public static WebApplication UseEnvForge(this WebApplication app)
     {
         app.UseExceptionHandler();
+
+        // Dev-link hosts ({linkId}.{Gateway:Domain}) go to the gateway and never reach the API's endpoints.
+        var gateway = app.Services.GetRequiredService<DevLinkGateway>();
+        app.MapWhen(gateway.IsGatewayHost, branch => branch.Run(gateway.HandleAsync));
+
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using EnvForge.Domain.DevLinks;
 using EnvForge.Domain.Elevation;
 
 namespace EnvForge.Domain.Organizations;
@@ -16,6 +17,8 @@ public sealed record Organization(Guid Id, string Name, string ExternalId, Immut
 
     public RootPolicy RootPolicy { get; init; } = RootPolicy.Default;
 
+    public DevLinkPolicy DevLinkPolicy { get; init; } = DevLinkPolicy.Default;
+
     public Role? RoleOf(string userId) => Members.TryGetValue(userId, out var m) ? m.Role : null;
 
     public int OwnerCount => Members.Values.Count(m => m.Role == Role.Owner);
@@ -30,6 +33,7 @@ public sealed record Organization(Guid Id, string Name, string ExternalId, Immut
         AwsAccountDisconnected => state! with { Aws = null },
         WorkspacePolicyChanged e => state! with { IdleTimeoutMinutes = e.IdleTimeoutMinutes },
         RootPolicyChanged e => state! with { RootPolicy = e.Policy },
+        DevLinkPolicyChanged e => state! with { DevLinkPolicy = e.Policy },
         _ => state,
     };
 }

@@ -17,6 +17,7 @@ public static class OrganizationDecider
         DisconnectAws c => Disconnect(c, state),
         SetWorkspacePolicy c => SetPolicy(c, state),
         SetRootPolicy c => RootPolicyDecider.Decide(c, state, state.RootPolicy),
+        DevLinks.SetDevLinkPolicy c => DevLinks.DevLinkPolicyDecider.Decide(c, state),
         _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "unknown organization command"),
     };
 

@@ -1,8 +1,10 @@
 using System.Reflection;
 using EnvForge.Domain.Common;
+using EnvForge.Domain.DevLinks;
 using EnvForge.Domain.Organizations;
 using EnvForge.Domain.Workspaces;
 using EnvForge.Projections.Audit;
+using EnvForge.Projections.DevLinks;
 using EnvForge.Projections.Elevation;
 using EnvForge.Projections.Organizations;
 using EnvForge.Projections.Workspaces;
@@ -38,6 +40,7 @@ public static class EventStore
         options.Projections.Add(new WorkspaceRecordsProjection(), ProjectionLifecycle.Inline);
         options.Projections.Add(new RootElevationProjection(), ProjectionLifecycle.Inline);
         options.Projections.Add(new ElevationRecordProjection(), ProjectionLifecycle.Inline);
+        options.Projections.Add(new DevLinkProjection(), ProjectionLifecycle.Inline);
         options.Projections.Add(new AuditTrailProjection(), ProjectionLifecycle.Async);
 
         // The external ID is the confused-deputy guard of every AWS role assumption: never two orgs with one.
@@ -45,6 +48,7 @@ public static class EventStore
         options.Schema.For<MemberView>().Index(m => m.OrgId).Index(m => m.UserId);
         options.Schema.For<AuditEntry>().Index(a => a.OrgId);
         options.Schema.For<Workspace>().Index(w => w.OrgId);
+        options.Schema.For<DevLink>().Index(l => l.OrgId).Index(l => l.WorkspaceId);
         options.Schema.For<ElevationRecord>().Index(r => r.OrgId).Index(r => r.WorkspaceId).Index(r => r.Requester);
     }
 

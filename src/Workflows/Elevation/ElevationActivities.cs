@@ -50,7 +50,13 @@ public sealed class ElevationActivities(IDocumentStore store, IRootAccessHost ho
 
         if (org is null || !org.RootPolicy.IsEnabled)
         {
-            // Root was switched off between approval and activation; the grant ends without ever taking effect.
+            // Root was switched off between approval and activation; the grant ends without ever taking effect. An earlier
+            // attempt may have put root on the host before failing to record it: take it away (the workflow will not).
+            if (Attempt > 1)
+            {
+                await RevokeOnHostAsync(input.WorkspaceId, input.GrantId);
+            }
+
             return await DecideAsync(grant.Id, g => new EndElevationForDisabledPolicy(g.Id, Actor, time.GetUtcNow()));
         }
 

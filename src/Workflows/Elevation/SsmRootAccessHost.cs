@@ -154,6 +154,11 @@ public sealed class SsmRootAccessHost(OrgAwsAccess access, IOptions<AwsOptions> 
             {
                 // Just sent: SSM answers this until the invocation is registered.
             }
+            catch (AmazonServiceException ex)
+            {
+                // As for SendCommand: AWS messages can quote ARNs; only the error code goes into the failure.
+                throw new ApplicationFailureException($"SSM GetCommandInvocation failed ({ex.ErrorCode})", "elevation.ssm_failed", nonRetryable: false);
+            }
 
             if (time.GetUtcNow() > deadline)
             {

@@ -1,3 +1,4 @@
+using EnvForge.Workflows.DevLinks;
 using EnvForge.Workflows.Elevation;
 using EnvForge.Workflows.Workspaces;
 using Temporalio.Client;
@@ -31,6 +32,12 @@ public interface IWorkflowLauncher
 
     /// <summary>The grant workflow's own progress, or null when no server is reachable or the workflow is unknown to it.</summary>
     Task<ElevationProgress?> QueryElevationAsync(Guid grantId, CancellationToken ct);
+
+    /// <summary>Starts a dev link's expiry timer; a retried start is a no-op.</summary>
+    Task StartDevLinkExpiryAsync(DevLinkExpiryInput input, CancellationToken ct);
+
+    /// <summary>Ends a revoked link's expiry timer early (the revoke itself is already recorded and enforced).</summary>
+    Task SignalDevLinkRevokedAsync(Guid linkId, CancellationToken ct);
 }
 
 /// <summary>A decision on a grant, already recorded on its stream, for its workflow to act on.</summary>
@@ -139,6 +146,28 @@ public sealed class TemporalWorkflowLauncher(TemporalRuntime temporal) : IWorkfl
             return null;
         }
     }
+
+    public async Task StartDevLinkExpiryAsync(DevLinkExpiryInput input, CancellationToken ct)
+    {
+        try
+        {
+            await Client.StartWorkflowAsync(
+                (DevLinkExpiryWorkflow wf) => wf.RunAsync(input),
+                new WorkflowOptions(DevLinkExpiryInput.WorkflowId(input.LinkId), temporal.TaskQueue)
+                {
+                    IdReusePolicy = Temporalio.Api.Enums.V1.WorkflowIdReusePolicy.RejectDuplicate,
+                    Rpc = new RpcOptions { CancellationToken = ct },
+                });
+        }
+        catch (WorkflowAlreadyStartedException)
+        {
+            // A retried request: the timer already runs.
+        }
+    }
+
+    public Task SignalDevLinkRevokedAsync(Guid linkId, CancellationToken ct) =>
+        Client.GetWorkflowHandle<DevLinkExpiryWorkflow>(DevLinkExpiryInput.WorkflowId(linkId))
+            .SignalAsync(wf => wf.RevokedAsync(), new WorkflowSignalOptions { Rpc = new RpcOptions { CancellationToken = ct } });
 
     private ITemporalClient Client => temporal.Client ?? throw new InvalidOperationException(TryGetUnavailableReason());
 }

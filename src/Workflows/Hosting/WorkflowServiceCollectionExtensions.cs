@@ -1,4 +1,5 @@
 using EnvForge.Workflows.Aws;
+using EnvForge.Workflows.DevLinks;
 using EnvForge.Workflows.Elevation;
 using EnvForge.Workflows.Security;
 using EnvForge.Workflows.Terraform;
@@ -46,6 +47,9 @@ public static class WorkflowServiceCollectionExtensions
         services.TryAddSingleton<IRootAccessHost, SsmRootAccessHost>();
         services.AddSingleton<ElevationActivities>();
         services.AddSingleton<IWorkerRegistration, ElevationWorker>();
+
+        services.AddSingleton<DevLinkActivities>();
+        services.AddSingleton<IWorkerRegistration, DevLinkWorker>();
         return services;
     }
 }

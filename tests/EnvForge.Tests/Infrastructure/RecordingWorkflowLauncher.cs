@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using EnvForge.Workflows.DevLinks;
 using EnvForge.Workflows.Elevation;
 using EnvForge.Workflows.Hosting;
 using EnvForge.Workflows.Workspaces;
@@ -26,7 +27,23 @@ public sealed class RecordingWorkflowLauncher : IWorkflowLauncher
     /// <summary>What <see cref="QueryElevationAsync"/> answers, by grant id (nothing: as if no server knew the workflow).</summary>
     public ConcurrentDictionary<Guid, ElevationProgress> ElevationProgress { get; } = new();
 
+    public ConcurrentQueue<DevLinkExpiryInput> DevLinkExpiries { get; } = new();
+
+    public ConcurrentQueue<Guid> DevLinkRevocations { get; } = new();
+
     public string? TryGetUnavailableReason() => null;
+
+    public Task StartDevLinkExpiryAsync(DevLinkExpiryInput input, CancellationToken ct)
+    {
+        DevLinkExpiries.Enqueue(input);
+        return Task.CompletedTask;
+    }
+
+    public Task SignalDevLinkRevokedAsync(Guid linkId, CancellationToken ct)
+    {
+        DevLinkRevocations.Enqueue(linkId);
+        return Task.CompletedTask;
+    }
 
     public Task StartElevationAsync(ElevationInput input, CancellationToken ct)
     {

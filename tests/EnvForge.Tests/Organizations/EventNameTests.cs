@@ -21,8 +21,8 @@ public sealed class EventNameTests
         var organization = Names.Where(n => n.Name.StartsWith("organization.", StringComparison.Ordinal)).Select(n => n.Name).Order();
         Assert.Equal(
             [
-                "organization.aws_connected.v1", "organization.aws_disconnected.v1", "organization.member_added.v1", "organization.member_removed.v1",
-                "organization.member_role_changed.v1", "organization.registered.v1", "organization.root_policy_changed.v1",
+                "organization.aws_connected.v1", "organization.aws_disconnected.v1", "organization.dev_link_policy_changed.v1",
+                "organization.member_added.v1", "organization.member_removed.v1", "organization.member_role_changed.v1", "organization.registered.v1", "organization.root_policy_changed.v1",
                 "organization.workspace_policy_changed.v1",
             ],
             organization);
@@ -51,5 +51,14 @@ public sealed class EventNameTests
                 "elevation.requested.v1", "elevation.revoked.v1",
             ],
             elevation);
+    }
+
+    [Fact]
+    public void Dev_link_event_names_are_stable()
+    {
+        var links = Names.Where(n => n.Name.StartsWith("dev_link.", StringComparison.Ordinal)).Select(n => n.Name).Order();
+        Assert.Equal(
+            ["dev_link.expired.v1", "dev_link.first_used.v1", "dev_link.issued.v1", "dev_link.revoked.v1", "dev_link.rotated.v1", "dev_link.surfaces_changed.v1"],
+            links);
     }
 }

@@ -1,0 +1,163 @@
+using System.Buffers.Text;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace EnvForge.Api.DevLinks;
+
+/// <summary>A parsed, signature-checked link token or session cookie: which link, which token generation.</summary>
+public readonly record struct SignedLink(Guid LinkId, int Generation, string KeyId, DateTimeOffset? SessionExpiresAt);
+
+/// <summary>
+/// Signs and checks dev-link tokens and gateway session cookies with HMAC-SHA256 under a key ring with ids: new
+/// values are signed with the current key and name it, older keys keep verifying, so keys rotate without
+/// invalidating every link at once (remove a key to invalidate what it signed).
+/// <para>Token: <c>efl1.{linkId:N}.{generation}.{keyId}.{nonce}.{mac}</c>: 128 random bits, so it cannot be guessed
+/// from the link id; only its SHA-256 is stored. Session: <c>efs1.{linkId:N}.{generation}.{expiresUnix}.{keyId}.{mac}</c>,
+/// set by the gateway on first use. Both are bound to a token generation: rotating the link voids both.</para>
+/// </summary>
+public sealed class DevLinkSigner
+{
+    private const string TokenPrefix = "efl1";
+    private const string SessionPrefix = "efs1";
+    private readonly IReadOnlyDictionary<string, byte[]> _keys;
+
+    public DevLinkSigner(IReadOnlyDictionary<string, byte[]> keys, string currentKeyId)
+    {
+        if (!keys.ContainsKey(currentKeyId))
+        {
+            throw new ArgumentException($"The current dev-link key '{currentKeyId}' is not in the key ring.", nameof(currentKeyId));
+        }
+
+        if (keys.Values.Any(k => k.Length < 32))
+        {
+            throw new ArgumentException("Every dev-link signing key must be at least 256 bits.", nameof(keys));
+        }
+
+        if (keys.Keys.Any(id => id.Length is 0 or > 32 || !id.All(c => char.IsAsciiLetterOrDigit(c) || c == '-')))
+        {
+            throw new ArgumentException("Dev-link key ids are 1-32 letters, digits or dashes.", nameof(keys));
+        }
+
+        _keys = keys;
+        CurrentKeyId = currentKeyId;
+    }
+
+    public string CurrentKeyId { get; }
+
+    /// <summary>A fresh token for the link's generation, and the hash to store. The token is shown to the issuer once.</summary>
+    public (string Token, string TokenHash) IssueToken(Guid linkId, int generation)
+    {
+        var nonce = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16));
+        var body = $"{TokenPrefix}.{linkId:N}.{generation.ToString(CultureInfo.InvariantCulture)}.{CurrentKeyId}.{nonce}";
+        var token = $"{body}.{Mac(CurrentKeyId, body)}";
+        return (token, Hash(token));
+    }
+
+    public string IssueSession(Guid linkId, int generation, DateTimeOffset expiresAt)
+    {
+        var body = $"{SessionPrefix}.{linkId:N}.{generation.ToString(CultureInfo.InvariantCulture)}.{expiresAt.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)}.{CurrentKeyId}";
+        return $"{body}.{Mac(CurrentKeyId, body)}";
+    }
+
+    /// <summary>Hex SHA-256 of a token: what the stream and the gateway's directory hold.</summary>
+    public static string Hash(string token) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+
+    /// <summary>False for anything malformed, signed by an unknown key, or tampered with.</summary>
+    public bool TryReadToken(string? token, out SignedLink link)
+    {
+        link = default;
+        if (token is null || token.Length > 256 || !token.StartsWith(TokenPrefix + ".", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var parts = token.Split('.');
+        if (parts.Length != 6 || !TryParseLink(parts[1], parts[2], out var linkId, out var generation) || !Verify(parts[3], token[..token.LastIndexOf('.')], parts[5]))
+        {
+            return false;
+        }
+
+        link = new SignedLink(linkId, generation, parts[3], null);
+        return true;
+    }
+
+    public bool TryReadSession(string? session, out SignedLink link)
+    {
+        link = default;
+        if (session is null || session.Length > 256 || !session.StartsWith(SessionPrefix + ".", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var parts = session.Split('.');
+        if (parts.Length != 6 || !TryParseLink(parts[1], parts[2], out var linkId, out var generation)
+            || !long.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture, out var unix)
+            || !Verify(parts[4], session[..session.LastIndexOf('.')], parts[5]))
+        {
+            return false;
+        }
+
+        link = new SignedLink(linkId, generation, parts[4], DateTimeOffset.FromUnixTimeSeconds(unix));
+        return true;
+    }
+
+    private static bool TryParseLink(string id, string generationText, out Guid linkId, out int generation)
+    {
+        generation = 0;
+        return Guid.TryParseExact(id, "N", out linkId)
+            && int.TryParse(generationText, NumberStyles.None, CultureInfo.InvariantCulture, out generation) && generation > 0;
+    }
+
+    private bool Verify(string keyId, string body, string mac)
+    {
+        if (!_keys.ContainsKey(keyId))
+        {
+            return false;
+        }
+
+        Span<byte> given = stackalloc byte[32];
+        if (!Base64Url.IsValid(mac) || Base64Url.GetMaxDecodedLength(mac.Length) < 32
+            || Base64Url.DecodeFromChars(mac, given, out _, out var written) != System.Buffers.OperationStatus.Done || written != 32)
+        {
+            return false;
+        }
+
+        Span<byte> expected = stackalloc byte[32];
+        HMACSHA256.HashData(_keys[keyId], Encoding.UTF8.GetBytes(body), expected);
+        return CryptographicOperations.FixedTimeEquals(expected, given);
+    }
+
+    private string Mac(string keyId, string body) => Base64Url.EncodeToString(HMACSHA256.HashData(_keys[keyId], Encoding.UTF8.GetBytes(body)));
+
+    /// <summary>
+    /// The key ring: configuration "DevLinks:Keys:{id}" (base64) with "DevLinks:CurrentKeyId", else a key file
+    /// <c>dev-link.keys</c> in the data directory (lines <c>id=base64</c>, last line current), created on first use.
+    /// </summary>
+    public static DevLinkSigner Load(IReadOnlyDictionary<string, string> configuredKeys, string? currentKeyId, string dataDirectory)
+    {
+        if (configuredKeys.Count > 0)
+        {
+            return new DevLinkSigner(
+                configuredKeys.ToDictionary(kv => kv.Key, kv => Convert.FromBase64String(kv.Value)),
+                currentKeyId ?? configuredKeys.Keys.Order(StringComparer.Ordinal).Last());
+        }
+
+        var path = Path.Combine(dataDirectory, "dev-link.keys");
+        if (!File.Exists(path))
+        {
+            Directory.CreateDirectory(dataDirectory);
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows())
+            {
+                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            }
+
+            using var writer = new StreamWriter(new FileStream(path, options));
+            writer.WriteLine($"l1={Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))}");
+        }
+
+        var lines = File.ReadAllLines(path).Where(l => l.Contains('=', StringComparison.Ordinal)).Select(l => l.Split('=', 2)).ToList();
+        return new DevLinkSigner(lines.ToDictionary(p => p[0].Trim(), p => Convert.FromBase64String(p[1].Trim())), lines[^1][0].Trim());
+    }
+}

@@ -1,0 +1,325 @@
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using EnvForge.Api.DevLinks;
+using EnvForge.Domain.DevLinks;
+using EnvForge.Domain.Workspaces;
+using EnvForge.Projections.DevLinks;
+using EnvForge.Workflows.Hosting;
+using EnvForge.Workflows.Workspaces;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace EnvForge.Api.Gateway;
+
+/// <summary>
+/// The dev-URL gateway: a reverse proxy (YARP's forwarder) in front of workspace runtimes, on the hosts
+/// <c>{linkId:N}.{Gateway:Domain}</c>. Every request is checked against the in-memory <see cref="DevLinkDirectory"/>
+/// (no database round trip): a signed session cookie (set by <c>/__envforge/open?token=</c>) bound to this host's link
+/// and its current token generation; the link not revoked and not past its expiry by this clock; the path canonical
+/// and on an allowed surface; then the request goes to that one service of that one workspace, waking it if asleep.
+/// </summary>
+public sealed partial class DevLinkGateway(
+    DevLinkDirectory directory,
+    DevLinkSigner signer,
+    IHttpForwarder forwarder,
+    IWorkflowLauncher workflows,
+    IOptions<GatewayOptions> options,
+    TimeProvider time,
+    IServiceScopeFactory scopes,
+    ILogger<DevLinkGateway> logger) : IDisposable
+{
+    public const string OpenPath = "/__envforge/open";
+
+    private readonly GatewayOptions _options = options.Value;
+    private readonly string _hostSuffix = "." + options.Value.Domain.ToLowerInvariant();
+    private readonly HttpMessageInvoker _client = new(new SocketsHttpHandler
+    {
+        UseProxy = false,
+        AllowAutoRedirect = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        UseCookies = false,
+        EnableMultipleHttp2Connections = true,
+        ActivityHeadersPropagator = null,
+        ConnectTimeout = TimeSpan.FromSeconds(15),
+        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+    });
+
+    private readonly ForwarderRequestConfig _requestConfig = new() { ActivityTimeout = options.Value.UpstreamTimeout };
+    private readonly LinkTransformer _transformer = new(options.Value.CookieName);
+
+    /// <summary>Whether a request is for the gateway (its host is a link's host) rather than the API.</summary>
+    public bool IsGatewayHost(HttpContext http) =>
+        _options.Domain.Length > 0 && http.Request.Host.Host.EndsWith(_hostSuffix, StringComparison.OrdinalIgnoreCase);
+
+    public async Task HandleAsync(HttpContext http)
+    {
+        http.Response.Headers.CacheControl = "no-store";
+        if (!TryReadLinkId(http.Request.Host.Host, out var linkId))
+        {
+            await RefuseAsync(http, StatusCodes.Status404NotFound, "No dev link lives at this address.");
+            return;
+        }
+
+        if (!directory.IsLoaded)
+        {
+            await RefuseAsync(http, StatusCodes.Status503ServiceUnavailable, "The gateway is starting; try again in a moment.", retryAfter: 2);
+            return;
+        }
+
+        if (HttpMethods.IsConnect(http.Request.Method) && !IsWebSocket(http) || HttpMethods.IsTrace(http.Request.Method))
+        {
+            await RefuseAsync(http, StatusCodes.Status405MethodNotAllowed, "This method is not allowed through a dev link.");
+            return;
+        }
+
+        var rawTarget = http.Features.Get<IHttpRequestFeature>()?.RawTarget ?? http.Request.Path.ToString();
+        var verdict = GatewayPaths.Check(rawTarget, out var path);
+        if (verdict == PathVerdict.Clean && path == OpenPath)
+        {
+            await OpenAsync(http, linkId);
+            return;
+        }
+
+        if (!TryAuthorize(http, linkId, out var link, out var refusal))
+        {
+            await RefuseAsync(http, refusal.Status, refusal.Detail);
+            return;
+        }
+
+        if (verdict != PathVerdict.Clean)
+        {
+            await RefuseAsync(http, verdict == PathVerdict.Trick ? StatusCodes.Status400BadRequest : StatusCodes.Status403Forbidden,
+                verdict == PathVerdict.Trick ? "This path is not in canonical form." : "This surface is never reachable through a dev link.");
+            return;
+        }
+
+        var surface = IsWebSocket(http) ? DevLinkSurface.WebSockets : GatewayPaths.Classify(path);
+        if (!link.Surfaces.Contains(surface))
+        {
+            await RefuseAsync(http, StatusCodes.Status403Forbidden, $"This link does not open the {surface} surface.");
+            return;
+        }
+
+        if (!directory.TryGetRuntime(link.WorkspaceId, out var runtime) || !runtime.Live || runtime.OrgId != link.OrgId
+            || !runtime.ServicePorts.TryGetValue(link.Service, out var port))
+        {
+            await RefuseAsync(http, StatusCodes.Status503ServiceUnavailable, "The workspace is not running.", retryAfter: 30);
+            return;
+        }
+
+        if (!runtime.Awake)
+        {
+            await WakeAsync(http, link, runtime);
+            return;
+        }
+
+        var error = await forwarder.SendAsync(http, Upstream(runtime, link.Service, port), _client, _requestConfig, _transformer);
+        if (error != ForwarderError.None && !http.Response.HasStarted)
+        {
+            LogUpstreamFailed(logger, link.LinkId, error);
+        }
+    }
+
+    /// <summary>First use: a valid token for this host's link becomes a session cookie, then a redirect drops the token from the URL.</summary>
+    private async Task OpenAsync(HttpContext http, Guid linkId)
+    {
+        var token = http.Request.Query["token"].ToString();
+        if (!signer.TryReadToken(token, out var signed) || signed.LinkId != linkId || !directory.TryGetLink(linkId, out var link)
+            || signed.Generation != link.Generation
+            || !CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(token)), link.TokenHash))
+        {
+            await RefuseAsync(http, StatusCodes.Status404NotFound, "This dev link is not valid (mistyped, rotated or not for this address).");
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        if (!link.IsUsable(now))
+        {
+            await RefuseAsync(http, StatusCodes.Status410Gone, "This dev link was revoked or has expired.");
+            return;
+        }
+
+        http.Response.Cookies.Append(_options.CookieName, signer.IssueSession(linkId, link.Generation, link.ExpiresAt), new CookieOptions
+        {
+            HttpOnly = true,
+            Secure = string.Equals(_options.Scheme, "https", StringComparison.OrdinalIgnoreCase),
+            SameSite = SameSiteMode.Lax,
+            Path = "/",
+            Expires = link.ExpiresAt,
+            IsEssential = true,
+        });
+        http.Response.Headers["Referrer-Policy"] = "no-referrer";
+        http.Response.StatusCode = StatusCodes.Status303SeeOther;
+        http.Response.Headers.Location = "/";
+        if (!link.FirstUseRecorded)
+        {
+            await RecordFirstUseAsync(link, http.RequestAborted);
+        }
+    }
+
+    private readonly record struct Refusal(int Status, string Detail);
+
+    /// <summary>The session cookie: signed by a known key, for this host's link, its current generation, not ended by this clock.</summary>
+    private bool TryAuthorize(HttpContext http, Guid linkId, out LinkBinding link, out Refusal refusal)
+    {
+        link = null!;
+        var now = time.GetUtcNow();
+        if (!http.Request.Cookies.TryGetValue(_options.CookieName, out var cookie) || !signer.TryReadSession(cookie, out var session)
+            || session.LinkId != linkId)
+        {
+            refusal = new(StatusCodes.Status401Unauthorized, "Open this dev link with its full URL first.");
+            return false;
+        }
+
+        if (!directory.TryGetLink(linkId, out link) || session.Generation != link.Generation)
+        {
+            refusal = new(StatusCodes.Status401Unauthorized, "This dev link's session is no longer valid (the link was rotated).");
+            return false;
+        }
+
+        if (!link.IsUsable(now) || session.SessionExpiresAt <= now)
+        {
+            refusal = new(StatusCodes.Status410Gone, "This dev link was revoked or has expired.");
+            return false;
+        }
+
+        refusal = default;
+        return true;
+    }
+
+    private async Task WakeAsync(HttpContext http, LinkBinding link, RuntimeBinding runtime)
+    {
+        if (workflows.TryGetUnavailableReason() is { } unavailable)
+        {
+            await RefuseAsync(http, StatusCodes.Status503ServiceUnavailable, $"The workspace is asleep and cannot be woken: {unavailable}.", retryAfter: 30);
+            return;
+        }
+
+        try
+        {
+            // The wake path only (a sleeping workspace): one read for the org's idle timeout.
+            await using var scope = scopes.CreateAsyncScope();
+            await using var query = scope.ServiceProvider.GetRequiredService<Marten.IDocumentStore>().QuerySession();
+            var org = await query.LoadAsync<Domain.Organizations.Organization>(runtime.OrgId, http.RequestAborted);
+            var idle = TimeSpan.FromMinutes(org?.IdleTimeoutMinutes ?? Domain.Organizations.Organization.DefaultIdleTimeoutMinutes);
+            await workflows.WakeAsync(new RuntimeInput(runtime.WorkspaceId, runtime.OrgId, idle), WakeTrigger.DevUrl, http.RequestAborted);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogWakeFailed(logger, link.LinkId, ex.GetType().Name);
+            await RefuseAsync(http, StatusCodes.Status503ServiceUnavailable, "The workspace is asleep and could not be woken; try again.", retryAfter: 10);
+            return;
+        }
+
+        await RefuseAsync(http, StatusCodes.Status503ServiceUnavailable, "The workspace is waking up; this page retries in a few seconds.", retryAfter: 5);
+    }
+
+    private async Task RecordFirstUseAsync(LinkBinding link, CancellationToken ct)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var store = scope.ServiceProvider.GetRequiredService<Marten.IDocumentStore>();
+            await using var session = store.LightweightSession();
+            var stream = await session.Events.FetchForWriting<DevLink>(link.LinkId, ct);
+            if (stream.Aggregate is { } state
+                && DevLinkDecider.Decide(new RecordDevLinkUse(link.LinkId, link.Generation, "gateway", time.GetUtcNow()), state) is { Events.Count: > 0 } decision)
+            {
+                stream.AppendMany(decision.Events);
+                await session.SaveChangesAsync(ct);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Two first requests at once: one records it. The link works either way.
+            LogFirstUseNotRecorded(logger, link.LinkId, ex);
+        }
+    }
+
+    public void Dispose() => _client.Dispose();
+
+    private string Upstream(RuntimeBinding runtime, string service, int port) => _options.UpstreamTemplate
+        .Replace("{instanceId}", runtime.InstanceId ?? "", StringComparison.Ordinal)
+        .Replace("{region}", runtime.Region ?? "", StringComparison.Ordinal)
+        .Replace("{workspaceId}", runtime.WorkspaceId.ToString("N"), StringComparison.Ordinal)
+        .Replace("{service}", service, StringComparison.Ordinal)
+        .Replace("{port}", port.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+
+    private bool TryReadLinkId(string host, out Guid linkId)
+    {
+        linkId = Guid.Empty;
+        var label = host.Length > _hostSuffix.Length ? host.AsSpan(0, host.Length - _hostSuffix.Length) : default;
+        return label.Length == 32 && Guid.TryParseExact(label, "N", out linkId);
+    }
+
+    private static bool IsWebSocket(HttpContext http) =>
+        http.Request.Headers.Upgrade.ToString().Equals("websocket", StringComparison.OrdinalIgnoreCase)
+        || http.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true, Protocol: var p } && string.Equals(p, "websocket", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>A plain ProblemDetails answer; never echoes the token, the cookie or the path.</summary>
+    private static Task RefuseAsync(HttpContext http, int status, string detail, int? retryAfter = null)
+    {
+        http.Response.StatusCode = status;
+        if (retryAfter is { } seconds)
+        {
+            http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        }
+
+        return http.Response.WriteAsJsonAsync(
+            new { type = $"https://envforge.dev/problems/gateway.{status}", title = ReasonPhrases(status), status, detail },
+            options: null, contentType: "application/problem+json", http.RequestAborted);
+    }
+
+    private static string ReasonPhrases(int status) => Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dev link {LinkId}: upstream failed ({Error})")]
+    private static partial void LogUpstreamFailed(ILogger logger, Guid linkId, ForwarderError error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dev link {LinkId}: waking the workspace failed ({Error})")]
+    private static partial void LogWakeFailed(ILogger logger, Guid linkId, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Dev link {LinkId}: first use not recorded")]
+    private static partial void LogFirstUseNotRecorded(ILogger logger, Guid linkId, Exception error);
+
+    /// <summary>Forwards everything but the gateway's own cookie, and never lets the upstream set or clear that cookie.</summary>
+    private sealed class LinkTransformer(string cookieName) : HttpTransformer
+    {
+        public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
+        {
+            await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
+            if (proxyRequest.Headers.TryGetValues("Cookie", out var cookies))
+            {
+                var kept = string.Join("; ", cookies.SelectMany(c => c.Split(';')).Select(c => c.Trim())
+                    .Where(c => c.Length > 0 && !c.StartsWith(cookieName + "=", StringComparison.Ordinal)));
+                proxyRequest.Headers.Remove("Cookie");
+                if (kept.Length > 0)
+                {
+                    proxyRequest.Headers.TryAddWithoutValidation("Cookie", kept);
+                }
+            }
+
+            proxyRequest.Headers.Remove("X-Forwarded-Host");
+            proxyRequest.Headers.TryAddWithoutValidation("X-Forwarded-Proto", httpContext.Request.Scheme);
+            if (httpContext.Connection.RemoteIpAddress is { } ip)
+            {
+                proxyRequest.Headers.Remove("X-Forwarded-For");
+                proxyRequest.Headers.TryAddWithoutValidation("X-Forwarded-For", ip.ToString());
+            }
+        }
+
+        public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
+        {
+            var result = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+            var setCookies = httpContext.Response.Headers.SetCookie;
+            if (setCookies.Count > 0 && setCookies.Any(c => c is not null && c.StartsWith(cookieName + "=", StringComparison.Ordinal)))
+            {
+                httpContext.Response.Headers.SetCookie = new([.. setCookies.Where(c => c is not null && !c.StartsWith(cookieName + "=", StringComparison.Ordinal))]);
+            }
+
+            return result;
+        }
+    }
+}
