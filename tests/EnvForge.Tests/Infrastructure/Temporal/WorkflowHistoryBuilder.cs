@@ -66,6 +66,12 @@ public sealed class WorkflowHistoryBuilder
         return this;
     }
 
+    /// <summary>
+    /// <c>Workflow.UtcNow</c> in the last workflow task: the time its WorkflowTaskStarted event was recorded. A workflow
+    /// that waits until an instant starts a timer for that instant minus this.
+    /// </summary>
+    public DateTimeOffset WorkflowTaskTime { get; private set; }
+
     /// <summary>A workflow task scheduled, started and completed: the worker ran the workflow and sent its commands.</summary>
     public WorkflowHistoryBuilder WorkflowTask()
     {
@@ -75,6 +81,7 @@ public sealed class WorkflowHistoryBuilder
             StartToCloseTimeout = Duration.FromTimeSpan(TimeSpan.FromSeconds(10)),
             Attempt = 1,
         });
+        WorkflowTaskTime = Epoch + _clock;
         var started = Add(EventType.WorkflowTaskStarted, e => e.WorkflowTaskStartedEventAttributes = new()
         {
             ScheduledEventId = scheduled,
@@ -216,6 +223,19 @@ public sealed class WorkflowHistoryBuilder
         _timers[timerId] = (started, fires);
         _lastTimerId = timerId;
         return this;
+    }
+
+    /// <summary>
+    /// The last workflow task started a timer due at <paramref name="dueAtUtc"/>, as a workflow does that waits until an
+    /// instant: its duration is what the workflow computed, <paramref name="dueAtUtc"/> minus its <c>Workflow.UtcNow</c>
+    /// (<see cref="WorkflowTaskTime"/>).
+    /// </summary>
+    public WorkflowHistoryBuilder TimerStartedUntil(DateTime dueAtUtc)
+    {
+        var duration = dueAtUtc - WorkflowTaskTime.UtcDateTime;
+        return duration > TimeSpan.Zero
+            ? TimerStarted(duration)
+            : throw new InvalidOperationException($"{dueAtUtc:O} is not after the last workflow task ({WorkflowTaskTime:O}): the workflow starts no timer");
     }
 
     /// <summary>The timer fired; the history's clock jumps to its due time.</summary>
