@@ -86,7 +86,8 @@ public sealed class SsmRootAccessHost(OrgAwsAccess access, IOptions<AwsOptions> 
             $"systemctl stop {unit}.timer {unit}.service 2>/dev/null || true",
             $"if uid=$(id -u {user} 2>/dev/null); then",
             $"  rm -rf /run/sudo/ts/{user} /var/run/sudo/ts/{user}",
-            "  ps -eo pid=,euid=,luid= | awk -v u=\"$uid\" '$2 == 0 && $3 == u { print $1 }' | xargs -r kill -KILL",
+            // A process that exits between ps and kill is not a failed closeout.
+            "  ps -eo pid=,euid=,luid= | awk -v u=\"$uid\" '$2 == 0 && $3 == u { print $1 }' | xargs -r kill -KILL 2>/dev/null || true",
             "fi",
         ];
     }

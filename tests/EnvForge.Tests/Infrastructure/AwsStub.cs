@@ -19,10 +19,24 @@ public sealed record AwsStubRequest(
 }
 
 /// <summary>
+/// One scripted answer to SSM GetCommandInvocation: a status (Pending, InProgress, Delayed, Success, Cancelled, TimedOut,
+/// Failed, ...), the script's exit code, and the finer StatusDetails (the status itself unless named).
+/// </summary>
+public sealed record AwsStubInvocation(string Status, int ResponseCode = -1, string? StatusDetails = null)
+{
+    public static AwsStubInvocation Success { get; } = new("Success", 0);
+
+    public static AwsStubInvocation InProgress { get; } = new("InProgress");
+
+    public static AwsStubInvocation Failed(int responseCode = 1) => new("Failed", responseCode);
+}
+
+/// <summary>
 /// Stand-in for AWS STS, EC2 and SSM (tests only): a local HTTP listener that answers in each service's own wire format
 /// (STS and EC2 query protocol with XML answers, SSM JSON 1.1), so the real SDK clients serialize, sign and retry for
 /// real. It records every request and can be scripted: throttling, AccessDenied, instance states, SSM ping statuses,
-/// parameter values. It does not check signatures; tests assert on the recorded Authorization header instead.
+/// parameter values, Run Command invocation results. It does not check signatures; tests assert on the recorded
+/// Authorization header instead.
 /// </summary>
 public sealed class AwsStub : IAsyncDisposable
 {
@@ -45,6 +59,11 @@ public sealed class AwsStub : IAsyncDisposable
     private readonly ConcurrentDictionary<string, string> pingStatuses = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> parameters = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<AwsSessionCredentials> issued = new();
+    private readonly ConcurrentDictionary<string, string[]> sentCommands = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (string Type, string Message)> ssmErrors = new(StringComparer.Ordinal);
+    private readonly Queue<AwsStubInvocation> invocations = new();
+    private AwsStubInvocation lastInvocation = AwsStubInvocation.Success;
+    private int unregisteredInvocationPolls;
     private readonly Lock scriptLock = new();
     private int throttledAssumeRoles;
     private string? assumeRoleError;
@@ -113,6 +132,37 @@ public sealed class AwsStub : IAsyncDisposable
 
     public void SetParameter(string name, string value) => parameters[name] = value;
 
+    /// <summary>
+    /// What the next GetCommandInvocation polls answer, in order (e.g. InProgress, InProgress, Success); the last one then
+    /// repeats. Unscripted, every poll answers Success with exit code 0.
+    /// </summary>
+    public void ScriptInvocations(params AwsStubInvocation[] answers)
+    {
+        lock (scriptLock)
+        {
+            invocations.Clear();
+            foreach (var answer in answers)
+            {
+                invocations.Enqueue(answer);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The next <paramref name="polls"/> GetCommandInvocation calls answer InvocationDoesNotExist, as SSM does right after
+    /// SendCommand.
+    /// </summary>
+    public void DelayInvocationRegistration(int polls)
+    {
+        lock (scriptLock)
+        {
+            unregisteredInvocationPolls = polls;
+        }
+    }
+
+    /// <summary>Every SSM <paramref name="action"/> answers 400 with this error type and message (AWS's messages often quote ARNs).</summary>
+    public void FailSsm(string action, string errorType, string message) => ssmErrors[action] = (errorType, message);
+
     public async ValueTask DisposeAsync() => await app.DisposeAsync();
 
     private async Task HandleAsync(HttpContext http)
@@ -125,7 +175,9 @@ public sealed class AwsStub : IAsyncDisposable
             var body = await reader.ReadToEndAsync();
             var action = target["AmazonSSM.".Length..];
             requests.Enqueue(new AwsStubRequest("ssm", action, new Dictionary<string, string>(), body, headers));
-            await SsmAsync(http, action, JsonNode.Parse(body) ?? new JsonObject());
+            await (ssmErrors.TryGetValue(action, out var error)
+                ? JsonAsync(http, 400, new JsonObject { ["__type"] = error.Type, ["message"] = error.Message })
+                : SsmAsync(http, action, JsonNode.Parse(body) ?? new JsonObject()));
             return;
         }
 
@@ -234,18 +286,60 @@ public sealed class AwsStub : IAsyncDisposable
                 })]),
         }),
         "GetParameters" => GetParametersAsync(http, body),
-        "SendCommand" => JsonAsync(http, 200, new JsonObject
+        "SendCommand" => SendCommandAsync(http, body),
+        "GetCommandInvocation" => GetCommandInvocationAsync(http, body),
+        _ => JsonAsync(http, 400, new JsonObject { ["__type"] = "UnknownOperationException", ["message"] = $"unknown operation {action}" }),
+    };
+
+    private Task SendCommandAsync(HttpContext http, JsonNode body)
+    {
+        var commandId = Guid.NewGuid().ToString();
+        sentCommands[commandId] = [.. (body["InstanceIds"]?.AsArray() ?? []).Select(i => i!.GetValue<string>())];
+        return JsonAsync(http, 200, new JsonObject
         {
             ["Command"] = new JsonObject
             {
-                ["CommandId"] = Guid.NewGuid().ToString(),
+                ["CommandId"] = commandId,
                 ["DocumentName"] = body["DocumentName"]?.GetValue<string>(),
                 ["InstanceIds"] = body["InstanceIds"]?.DeepClone(),
                 ["Status"] = "Pending",
             },
-        }),
-        _ => JsonAsync(http, 400, new JsonObject { ["__type"] = "UnknownOperationException", ["message"] = $"unknown operation {action}" }),
-    };
+        });
+    }
+
+    private Task GetCommandInvocationAsync(HttpContext http, JsonNode body)
+    {
+        var commandId = body["CommandId"]?.GetValue<string>() ?? string.Empty;
+        var instanceId = body["InstanceId"]?.GetValue<string>() ?? string.Empty;
+        AwsStubInvocation? answer = null;
+        lock (scriptLock)
+        {
+            if (unregisteredInvocationPolls > 0)
+            {
+                unregisteredInvocationPolls--;
+            }
+            else if (sentCommands.TryGetValue(commandId, out var instances) && instances.Contains(instanceId, StringComparer.Ordinal))
+            {
+                answer = lastInvocation = invocations.TryDequeue(out var next) ? next : lastInvocation;
+            }
+        }
+
+        // Real SSM answers this for a command it has not registered yet, and for a command or instance it never saw.
+        return answer is null
+            ? JsonAsync(http, 400, new JsonObject { ["__type"] = "InvocationDoesNotExist" })
+            : JsonAsync(http, 200, new JsonObject
+            {
+                ["CommandId"] = commandId,
+                ["InstanceId"] = instanceId,
+                ["DocumentName"] = "AWS-RunShellScript",
+                ["PluginName"] = "aws:runShellScript",
+                ["Status"] = answer.Status,
+                ["StatusDetails"] = answer.StatusDetails ?? answer.Status,
+                ["ResponseCode"] = answer.ResponseCode,
+                ["StandardOutputContent"] = string.Empty,
+                ["StandardErrorContent"] = string.Empty,
+            });
+    }
 
     private Task GetParametersAsync(HttpContext http, JsonNode body)
     {
