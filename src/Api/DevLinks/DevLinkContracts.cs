@@ -71,7 +71,11 @@ public sealed record DevLinkResponse(
     public static DevLinkResponse From(DevLink l, DateTimeOffset now, Gateway.GatewayOptions gateway) => new(
         l.Id, l.OrgId, l.WorkspaceId, l.Service, l.Issuer, l.IssuedAt, l.ExpiresAt, l.Surfaces, l.Generation, l.UsedGenerations.Count > 0,
         l.RevokedAt is not null ? DevLinkStatus.Revoked : l.ExpiredAt is not null || now >= l.ExpiresAt ? DevLinkStatus.Expired : DevLinkStatus.Active,
-        l.RevokedAt, l.ExpiredAt, $"{gateway.Scheme}://{gateway.LinkHost(l.Id)}");
+        l.RevokedAt, l.ExpiredAt, OriginOf(l.Id, gateway));
+
+    /// <summary>The link's origin as its url has it: with the published port, when there is one.</summary>
+    private static string OriginOf(Guid linkId, Gateway.GatewayOptions gateway) =>
+        $"{gateway.Scheme}://{gateway.LinkHost(linkId)}{(gateway.PublicPort is { } port ? $":{port}" : "")}";
 }
 
 /// <summary>The answer to issue and rotate: the only time the token (inside <paramref name="Url"/>) is shown.</summary>
@@ -81,9 +85,15 @@ public sealed record DevLinkPage(IReadOnlyList<DevLinkResponse> Items, string? N
 
 internal static class DevLinkSurfaces
 {
-    public static readonly string Message = $"Surfaces are: {string.Join(", ", Enum.GetNames<DevLinkSurface>())}.";
+    private static readonly string[] Names = Enum.GetNames<DevLinkSurface>();
 
-    public static bool IsName(string? name) => Enum.TryParse<DevLinkSurface>(name, ignoreCase: false, out _) && !int.TryParse(name, out _);
+    public static readonly string Message = $"Surfaces are: {string.Join(", ", Names)}.";
+
+    /// <summary>
+    /// Exactly one surface's name. Not <c>Enum.TryParse</c>: it also takes numbers and comma lists ("Api,Assets" is the
+    /// bitwise OR of their values, which is WebSockets), so a link could be given a surface nobody named.
+    /// </summary>
+    public static bool IsName(string? name) => name is not null && Names.Contains(name, StringComparer.Ordinal);
 
     public static List<DevLinkSurface> Parse(IEnumerable<string> names) => [.. names.Select(Enum.Parse<DevLinkSurface>)];
 }

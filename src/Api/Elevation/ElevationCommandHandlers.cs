@@ -129,9 +129,38 @@ internal static partial class ElevationCommandHandlers
             return Problems.WorkflowsUnavailable(unavailable);
         }
 
-        for (var attempt = 1; ; attempt++)
+        // A save that lost the race leaves its session's view of the grant with the events it could not append (the inline
+        // snapshot was applied before the version check failed), so each retry decides in a fresh session.
+        IDocumentSession? retry = null;
+        try
         {
-            var stream = await session.Events.FetchForWriting<RootElevation>(grantId, ct);
+            for (var attempt = 1; ; attempt++)
+            {
+                if (await DecideAsync(retry ?? session, attempt) is { } result)
+                {
+                    return result;
+                }
+
+                if (retry is not null)
+                {
+                    await retry.DisposeAsync();
+                }
+
+                retry = session.DocumentStore.LightweightSession();
+            }
+        }
+        finally
+        {
+            if (retry is not null)
+            {
+                await retry.DisposeAsync();
+            }
+        }
+
+        // The answer, or null when another decision landed first and this one must be decided again.
+        async Task<IResult?> DecideAsync(IDocumentSession attemptSession, int attempt)
+        {
+            var stream = await attemptSession.Events.FetchForWriting<RootElevation>(grantId, ct);
             if (stream.Aggregate is not { } grant || grant.OrgId != orgId)
             {
                 return Problems.NotFound("elevation");
@@ -151,13 +180,13 @@ internal static partial class ElevationCommandHandlers
 
             if (decision.Events.Count == 0)
             {
-                return await RespondAsync(http, session, grantId, current);
+                return await RespondAsync(http, attemptSession, grantId, current);
             }
 
             stream.AppendMany(decision.Events);
             try
             {
-                await session.SaveChangesAsync(ct);
+                await attemptSession.SaveChangesAsync(ct);
             }
             catch (Exception ex) when (OrganizationStream.IsConcurrencyConflict(ex))
             {
@@ -172,12 +201,11 @@ internal static partial class ElevationCommandHandlers
                     return Problems.Concurrency();
                 }
 
-                session.EjectAllPendingChanges();
-                continue;
+                return null;
             }
 
             await SignalAsync(workflows, logger, grant, decision.Events, ct);
-            return await RespondAsync(http, session, grantId, current + decision.Events.Count);
+            return await RespondAsync(http, attemptSession, grantId, current + decision.Events.Count);
         }
     }
 

@@ -101,5 +101,5 @@ internal static class ElevationRequestRules
 {
     public static readonly string ModeMessage = $"Mode must be one of: {string.Join(", ", Enum.GetNames<RootMode>())}.";
 
-    public static bool IsMode(string? mode) => Enum.TryParse<RootMode>(mode, ignoreCase: false, out _) && !int.TryParse(mode, out _);
+    public static bool IsMode(string? mode) => Infrastructure.EnumNames.IsName<RootMode>(mode);
 }

@@ -90,7 +90,7 @@ public static class ElevationEndpoints
         ElevationStatus? statusFilter = null;
         if (status is not null)
         {
-            if (Enum.TryParse<ElevationStatus>(status, ignoreCase: true, out var parsed) && !int.TryParse(status, out _))
+            if (EnumNames.TryParse<ElevationStatus>(status, ignoreCase: true, out var parsed))
             {
                 statusFilter = parsed;
             }

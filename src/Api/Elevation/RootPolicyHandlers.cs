@@ -45,6 +45,11 @@ internal static partial class RootPolicyHandlers
         }
 
         var policy = body!.ToPolicy();
+        if (policy.Validate() is { } invalid)
+        {
+            return Problems.From(invalid); // before asking about Temporal: a bad policy is the caller's to fix either way
+        }
+
         var open = policy.IsEnabled ? [] : await ElevationRecords.OpenAsync(session, orgId, ct);
         if (open.Count > 0 && workflows.TryGetUnavailableReason() is { } unavailable)
         {

@@ -61,7 +61,7 @@ public static class OrganizationEndpoints
         Role? roleFilter = null;
         if (role is not null)
         {
-            if (Enum.TryParse<Role>(role, ignoreCase: true, out var parsed) && !int.TryParse(role, out _))
+            if (EnumNames.TryParse<Role>(role, ignoreCase: true, out var parsed))
             {
                 roleFilter = parsed;
             }

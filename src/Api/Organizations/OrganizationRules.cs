@@ -13,7 +13,7 @@ internal static class OrganizationRules
 
     public static IRuleBuilderOptions<T, string?> ValidRole<T>(this IRuleBuilder<T, string?> rule) => rule
         .NotEmpty()
-        .Must(r => Enum.TryParse<Role>(r, ignoreCase: false, out _) && !int.TryParse(r, out _))
+        .Must(r => Infrastructure.EnumNames.IsName<Role>(r))
         .WithMessage($"Role must be one of: {RoleNames}.");
 
     public static IRuleBuilderOptions<T, string?> ValidUserId<T>(this IRuleBuilder<T, string?> rule) => rule

@@ -13,7 +13,7 @@ public sealed record WakeRequest(string? Trigger)
     public sealed class Validator : AbstractValidator<WakeRequest>
     {
         public Validator() => RuleFor(r => r.Trigger).NotEmpty()
-            .Must(t => Enum.TryParse<WakeTrigger>(t, ignoreCase: false, out _) && !int.TryParse(t, out _))
+            .Must(t => EnumNames.IsName<WakeTrigger>(t))
             .WithMessage($"Trigger must be one of: {string.Join(", ", Enum.GetNames<WakeTrigger>())}.");
     }
 }

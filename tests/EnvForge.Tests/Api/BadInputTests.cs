@@ -40,6 +40,9 @@ public sealed class BadInputTests(PostgresServer postgres) : ApiTestBase(postgre
         { "{\"userId\": \"bob\", \"role\": \"SuperUser\"}", "validation" },
         { "{\"userId\": \"bob\", \"role\": \"7\"}", "validation" },
         { "{\"userId\": \"bob\", \"role\": \"owner\"}", "validation" },
+        // Enum.TryParse would take a comma list as the OR of its values ("Admin,Developer" is Viewer): only a name counts.
+        { "{\"userId\": \"bob\", \"role\": \"Admin,Developer\"}", "validation" },
+        { "{\"userId\": \"bob\", \"role\": \" Viewer\"}", "validation" },
         { "{\"userId\": \"has space\", \"role\": \"Viewer\"}", "validation" },
         { "{\"userId\": \"\", \"role\": \"Viewer\"}", "validation" },
     };
@@ -118,6 +121,8 @@ public sealed class BadInputTests(PostgresServer postgres) : ApiTestBase(postgre
     [InlineData("?limit=1000", "limit")]
     [InlineData("?cursor=%%%", "cursor")]
     [InlineData("?role=Emperor", "role")]
+    [InlineData("?role=Owner,Admin", "role")]
+    [InlineData("?role=1", "role")]
     public async Task Bad_query_parameters_are_400(string query, string field)
     {
         var problem = await (await _owner.GetAsync($"/orgs/{_org}/members{query}")).AssertProblemAsync(HttpStatusCode.BadRequest, "validation");
