@@ -4,7 +4,10 @@ using System.Net.Sockets;
 
 namespace EnvForge.Bench;
 
-/// <summary>The real API as its own process on a free loopback port: Kestrel, auth, validation and Marten as deployed.</summary>
+/// <summary>
+/// The real API as its own process on a free loopback port: Kestrel, auth, validation and Marten as deployed. Also starts
+/// the bench's bare YARP forwarder the same way, so the two proxies of the gateway bench run alike.
+/// </summary>
 internal sealed class ApiProcess : IAsyncDisposable
 {
     private readonly Process _process;
@@ -32,17 +35,12 @@ internal sealed class ApiProcess : IAsyncDisposable
     /// <summary>How to start the same process by hand, secrets left out.</summary>
     public string CommandLine { get; }
 
-    public static async Task<ApiProcess> StartAsync(string apiDll, string connectionString, string signingKey, bool daemon, string dataDirectory)
+    /// <param name="extraSettings">More configuration for the API, shown in <see cref="CommandLine"/>.</param>
+    /// <param name="extraSecrets">More configuration, left out of <see cref="CommandLine"/> (keys).</param>
+    public static Task<ApiProcess> StartAsync(
+        string apiDll, string connectionString, string signingKey, bool daemon, string dataDirectory,
+        IReadOnlyDictionary<string, string>? extraSettings = null, IReadOnlyDictionary<string, string>? extraSecrets = null)
     {
-        var port = FreePort();
-        var url = $"http://127.0.0.1:{port}";
-        var start = new ProcessStartInfo("dotnet")
-        {
-            ArgumentList = { apiDll, "--urls", url },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
         var settings = new Dictionary<string, string>
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
@@ -51,18 +49,66 @@ internal sealed class ApiProcess : IAsyncDisposable
             ["EnvForge__RunProjections"] = daemon ? "true" : "false",
             ["ENVFORGE_DATA_DIR"] = dataDirectory,
         };
-        foreach (var (name, value) in settings)
+        foreach (var (name, value) in extraSettings ?? new Dictionary<string, string>())
+        {
+            settings[name] = value;
+        }
+
+        var secrets = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Marten"] = connectionString,
+            ["Auth__LocalSigningKey"] = signingKey,
+        };
+        foreach (var (name, value) in extraSecrets ?? new Dictionary<string, string>())
+        {
+            secrets[name] = value;
+        }
+
+        return LaunchAsync([apiDll], settings, secrets, dataDirectory, "api.log");
+    }
+
+    /// <summary>
+    /// The bench itself in <c>bare-forwarder</c> mode (see <see cref="BareForwarder"/>): YARP's forwarder and nothing else,
+    /// in a process of its own like the API, as the baseline a gateway hop is compared with.
+    /// </summary>
+    public static Task<ApiProcess> StartBareForwarderAsync(Uri upstream, string dataDirectory) =>
+        LaunchAsync(
+            [typeof(ApiProcess).Assembly.Location, BareForwarder.Mode, upstream.ToString()],
+            new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Production", ["Logging__LogLevel__Default"] = "Warning" },
+            new Dictionary<string, string>(), dataDirectory, "bare-forwarder.log");
+
+    /// <summary>The bench in <c>upstream</c> mode: the gateway bench's upstream in a process of its own.</summary>
+    public static Task<ApiProcess> StartUpstreamAsync(IReadOnlyList<int> bodySizes, string dataDirectory) =>
+        LaunchAsync(
+            [typeof(ApiProcess).Assembly.Location, .. Upstream.Arguments(bodySizes)],
+            new Dictionary<string, string>(), new Dictionary<string, string>(), dataDirectory, "upstream.log");
+
+    private static async Task<ApiProcess> LaunchAsync(
+        IReadOnlyList<string> arguments, Dictionary<string, string> settings, Dictionary<string, string> secrets, string dataDirectory, string logName)
+    {
+        var port = FreePort();
+        var url = $"http://127.0.0.1:{port}";
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments.Concat(["--urls", url]))
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in settings.Concat(secrets))
         {
             start.Environment[name] = value;
         }
 
-        start.Environment["ConnectionStrings__Marten"] = connectionString;
-        start.Environment["Auth__LocalSigningKey"] = signingKey;
-
         var commandLine = string.Join(' ', settings.Select(s => $"{s.Key}={s.Value}"))
-            + $" ConnectionStrings__Marten=<bench db> Auth__LocalSigningKey=<random> dotnet {apiDll} --urls {url}";
-        var log = new StreamWriter(Path.Combine(dataDirectory, "api.log")) { AutoFlush = true };
-        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the API");
+            + string.Concat(secrets.Keys.Select(name => $" {name}=<{(name.StartsWith("ConnectionStrings", StringComparison.Ordinal) ? "bench db" : "random")}>"))
+            + $" dotnet {string.Join(' ', start.ArgumentList)}";
+        var log = new StreamWriter(Path.Combine(dataDirectory, logName)) { AutoFlush = true };
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {arguments[0]}");
         process.OutputDataReceived += (_, e) => Write(log, e.Data);
         process.ErrorDataReceived += (_, e) => Write(log, e.Data);
         process.BeginOutputReadLine();
@@ -105,7 +151,7 @@ internal sealed class ApiProcess : IAsyncDisposable
         {
             if (_process.HasExited)
             {
-                throw new InvalidOperationException($"the API exited with code {_process.ExitCode}; see {((FileStream)_log.BaseStream).Name}");
+                throw new InvalidOperationException($"the process exited with code {_process.ExitCode}; see {((FileStream)_log.BaseStream).Name}");
             }
 
             try
@@ -124,7 +170,7 @@ internal sealed class ApiProcess : IAsyncDisposable
             await Task.Delay(200);
         }
 
-        throw new TimeoutException($"the API did not answer /alive within {timeout.TotalSeconds} s");
+        throw new TimeoutException($"the process did not answer /alive within {timeout.TotalSeconds} s");
     }
 
     private static int FreePort()

@@ -1,34 +1,57 @@
 namespace EnvForge.Bench;
 
+/// <summary>What one run measures: the write path (the default) or the dev-link gateway (<c>gateway</c>).</summary>
+internal enum BenchMode
+{
+    Write,
+    Gateway,
+}
+
 internal sealed record BenchOptions(
     int Seconds, int WarmupSeconds, int Rounds, IReadOnlyList<int> Clients, int MembersPerOrg, bool Daemon, string ApiDll)
 {
     public const string Usage =
-        "usage: EnvForge.Bench [--seconds N] [--warmup N] [--rounds N] [--clients 1,16] [--members-per-org N] [--daemon] [--api PATH/EnvForge.Api.dll]";
+        "usage: EnvForge.Bench [gateway] [--seconds N] [--warmup N] [--rounds N] [--clients 1,16] [--members-per-org N] [--daemon] " +
+        "[--body 100,4096] [--upstream-process] [--api PATH/EnvForge.Api.dll]";
 
     /// <summary>The client count the target "API >= 0.7 x raw" is judged at.</summary>
     public const int TargetClients = 16;
 
     public const double TargetRatio = 0.7;
 
+    public BenchMode Mode { get; init; } = BenchMode.Write;
+
+    /// <summary>Gateway mode: the upstream's response body sizes, in bytes; one set of rows per size.</summary>
+    public IReadOnlyList<int> BodyBytes { get; init; } = [100];
+
+    /// <summary>Gateway mode: the upstream in a child process instead of the bench's own (where the clients run).</summary>
+    public bool UpstreamProcess { get; init; }
+
     public static BenchOptions Parse(string[] args)
     {
-        var options = new BenchOptions(10, 5, 3, [1, TargetClients], 100, false, DefaultApiDll());
+        // The gateway compares two cheap HTTP hops, not transactions: shorter phases settle, and 32 clients is the
+        // concurrency a few browsers opening one dev URL each produce.
+        var options = args.Contains("gateway")
+            ? new BenchOptions(5, 2, 3, [1, 32], 100, false, DefaultApiDll()) { Mode = BenchMode.Gateway }
+            : new BenchOptions(10, 5, 3, [1, TargetClients], 100, false, DefaultApiDll());
         for (var i = 0; i < args.Length; i++)
         {
             var value = i + 1 < args.Length ? args[i + 1] : null;
             options = args[i] switch
             {
+                "gateway" => options,
                 "--seconds" => options with { Seconds = Positive(args[i], value) },
                 "--warmup" => options with { WarmupSeconds = Positive(args[i], value) },
                 "--rounds" => options with { Rounds = Positive(args[i], value) },
                 "--members-per-org" => options with { MembersPerOrg = Positive(args[i], value) },
                 "--clients" => options with { Clients = [.. (value ?? "").Split(',').Select(c => Positive(args[i], c))] },
+                "--body" => options with { BodyBytes = [.. (value ?? "").Split(',').Select(c => Positive(args[i], c))] },
                 "--api" => options with { ApiDll = value ?? throw new ArgumentException("--api needs a path") },
                 "--daemon" => options with { Daemon = true },
+                "--upstream-process" => options with { UpstreamProcess = true },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };
-            if (args[i] != "--daemon")
+            if (args[i] is not ("--daemon" or "--upstream-process" or "gateway"))
             {
                 i++;
             }

@@ -8,6 +8,12 @@ internal sealed record PhaseResult(long Succeeded, long Failed, TimeSpan Elapsed
 
     /// <summary>CPU the bench process and the API process spent during the phase.</summary>
     public (TimeSpan Bench, TimeSpan Api) Cpu { get; init; }
+
+    /// <summary>Gateway bench with <c>--upstream-process</c>: CPU the upstream process spent during the phase.</summary>
+    public TimeSpan UpstreamCpu { get; init; }
+
+    /// <summary>Gateway bench: CPU the API process spent during the phase, whichever side was measured (its background work when idle).</summary>
+    public TimeSpan ApiProcessCpu { get; init; }
 }
 
 /// <summary>

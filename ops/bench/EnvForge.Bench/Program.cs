@@ -6,7 +6,18 @@ using EnvForge.Projections.Infrastructure;
 using Marten;
 using Microsoft.IdentityModel.Tokens;
 
-// Raw Marten appends vs the API's add-member command, on this machine, in one run. See ops/bench.sh.
+// Raw Marten appends vs the API's add-member command, or (`gateway`) the dev-link gateway vs its upstream reached
+// directly, on this machine, in one run. See ops/bench.sh.
+if (args is [BareForwarder.Mode, ..])
+{
+    return await BareForwarder.RunAsync(args[1..]);
+}
+
+if (args is [Upstream.Mode, ..])
+{
+    return await Upstream.RunAsync(args[1..]);
+}
+
 BenchOptions options;
 try
 {
@@ -30,17 +41,31 @@ var dataDirectory = Directory.CreateTempSubdirectory("envforge-bench-").FullName
 try
 {
     await using var database = await BenchDatabase.CreateAsync(server);
-    var report = await RunAsync(options, database, dataDirectory);
+    var (text, nonSuccess) = options.Mode == BenchMode.Gateway
+        ? await GatewayAsync(options, database, dataDirectory)
+        : await WriteAsync(options, database, dataDirectory);
     // Printed before the database is dropped: on a busy machine the drop can wait long for a checkpoint.
-    Console.Write(report.Render());
+    Console.Write(text);
     Directory.Delete(dataDirectory, recursive: true);
-    return report.NonSuccess == 0 ? 0 : 1;
+    return nonSuccess == 0 ? 0 : 1;
 }
 catch (Exception ex)
 {
     Console.Error.WriteLine($"bench failed: {ex}");
-    Console.Error.WriteLine($"API log: {Path.Combine(dataDirectory, "api.log")}");
+    Console.Error.WriteLine($"logs: {Path.Combine(dataDirectory, "api.log")} (and bare-forwarder.log in gateway mode)");
     return 1;
+}
+
+static async Task<(string Text, long NonSuccess)> GatewayAsync(BenchOptions options, BenchDatabase database, string dataDirectory)
+{
+    var report = await GatewayBenchmark.RunAsync(options, database, dataDirectory);
+    return (report.Render(), report.NonSuccess);
+}
+
+static async Task<(string Text, long NonSuccess)> WriteAsync(BenchOptions options, BenchDatabase database, string dataDirectory)
+{
+    var report = await RunAsync(options, database, dataDirectory);
+    return (report.Render(), report.NonSuccess);
 }
 
 static async Task<Report> RunAsync(BenchOptions options, BenchDatabase database, string dataDirectory)

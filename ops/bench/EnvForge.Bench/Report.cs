@@ -81,7 +81,7 @@ internal sealed class Report(BenchOptions options, string postgresVersion, strin
     }
 
     /// <summary>The 1-minute load average: the figures mean little when other work kept the cores busy.</summary>
-    private static string LoadAverage() =>
+    internal static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
 
     private static double Median(IReadOnlyList<PhaseResult> phases)

@@ -184,7 +184,10 @@ public static partial class DevLinkEndpoints
         Guid orgId, Guid linkId, HttpContext http, IDocumentSession session, IWorkflowLauncher workflows, IOptions<GatewayOptions> gateway,
         TimeProvider time, ILogger<RevokeDevLinkRequest> logger)
     {
-        var (body, problem) = await RequestBody.ReadAsync<RevokeDevLinkRequest>(http);
+        // The reason is optional, and so is the body that carries it.
+        var (body, problem) = http.Request.ContentLength is 0 || (http.Request.ContentLength is null && !http.Request.Headers.ContainsKey("Transfer-Encoding"))
+            ? (new RevokeDevLinkRequest(null), null)
+            : await RequestBody.ReadAsync<RevokeDevLinkRequest>(http);
         if (problem is not null)
         {
             return problem;

@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Reflection;
+using EnvForge.Api.Gateway;
+using EnvForge.Projections.DevLinks;
+using EnvForge.Workflows.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace EnvForge.Bench;
+
+/// <summary>One measured step of the profile: CPU time and bytes allocated per call, on one thread.</summary>
+internal sealed record ProfileStep(string Name, double MicrosecondsPerCall, double BytesPerCall, string Note = "");
+
+/// <summary>
+/// Where the gateway's own time goes, without sockets: <see cref="DevLinkGateway.HandleAsync"/> on one thread, in this
+/// process, for the seeded link and its session cookie, with YARP's forwarder replaced by one that only runs the
+/// transformer (as YARP does around the upstream call), next to the same for bare YARP's default transformer and the
+/// gateway's separate checks. No dotnet-counters or profiler here: per-call time and allocations tell the story.
+/// </summary>
+internal static class GatewayProfile
+{
+    private static readonly TimeSpan Warmup = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan Measure = TimeSpan.FromSeconds(1);
+
+    public static IReadOnlyList<ProfileStep> Run(DevLinkSeed seed, string cookie, string linkHost, int upstreamPort)
+    {
+        var directory = new DevLinkDirectory();
+        directory.Put(seed.Link);
+        directory.Put(seed.Workspace);
+        directory.MarkLoaded();
+
+        var forwarder = new TransformOnlyForwarder();
+        var services = new ServiceCollection()
+            .AddLogging()
+            .AddSingleton(directory)
+            .AddSingleton(seed.Signer)
+            .AddSingleton<IHttpForwarder>(forwarder)
+            .AddSingleton(TimeProvider.System)
+            .AddSingleton(DispatchProxy.Create<IWorkflowLauncher, NoWorkflows>());
+        services.AddOptions<GatewayOptions>().Configure(o => o.UpstreamTemplate = "http://127.0.0.1:{port}");
+        using var provider = services.BuildServiceProvider();
+        DevLinkGateway gateway;
+        try
+        {
+            // By the container, so a dependency added to the gateway later does not break the bench's build.
+            gateway = ActivatorUtilities.CreateInstance<DevLinkGateway>(provider);
+        }
+        catch (InvalidOperationException ex)
+        {
+            return [new ProfileStep("gateway HandleAsync", double.NaN, double.NaN, $"not measured: {ex.Message}")];
+        }
+
+        using var _ = gateway;
+        var cookieValue = cookie[(cookie.IndexOf('=', StringComparison.Ordinal) + 1)..];
+        var options = provider.GetRequiredService<IOptions<GatewayOptions>>().Value;
+        var upstream = $"http://127.0.0.1:{upstreamPort.ToString(CultureInfo.InvariantCulture)}";
+        var config = ForwarderRequestConfig.Empty;
+        HttpContext Request() => NewContext(linkHost, cookie);
+
+        var context = Step("HttpContext set-up (in every row below)", () => Request());
+        var handled = Step("gateway HandleAsync (forwarder stubbed)", () =>
+        {
+            var http = Request();
+            gateway.HandleAsync(http).GetAwaiter().GetResult();
+            if (http.Response.StatusCode != StatusCodes.Status200OK)
+            {
+                throw new InvalidOperationException($"the gateway answered {http.Response.StatusCode} in-process");
+            }
+        });
+        var bare = Step("bare YARP: default transformer", () =>
+        {
+            var http = Request();
+            forwarder.SendAsync(http, upstream, null!, config, HttpTransformer.Default).AsTask().GetAwaiter().GetResult();
+        });
+        IReadOnlyList<ProfileStep> steps =
+        [
+            context,
+            handled with { Note = $"= {F(handled.MicrosecondsPerCall - context.MicrosecondsPerCall)} us, {F(handled.BytesPerCall - context.BytesPerCall)} B own" },
+            bare with { Note = $"= {F(bare.MicrosecondsPerCall - context.MicrosecondsPerCall)} us, {F(bare.BytesPerCall - context.BytesPerCall)} B own" },
+            Step("  GatewayPaths.Check(\"/\")", () => GatewayPaths.Check("/", out var _)),
+            Step("  GatewayPaths.Classify(\"/\")", () => GatewayPaths.Classify("/")),
+            Step("  DevLinkSigner.TryReadSession", () => seed.Signer.TryReadSession(cookieValue, out var _)),
+            Step("  Request.Cookies parse + lookup", () => Request().Request.Cookies.TryGetValue(options.CookieName, out var _)),
+            Step("  upstream template (5 x Replace)", () => GC.KeepAlive(options.UpstreamTemplate
+                .Replace("{instanceId}", seed.Workspace.Placement?.InstanceId ?? "", StringComparison.Ordinal)
+                .Replace("{region}", seed.Workspace.Placement?.Region ?? "", StringComparison.Ordinal)
+                .Replace("{workspaceId}", seed.WorkspaceId.ToString("N"), StringComparison.Ordinal)
+                .Replace("{service}", seed.Link.Service, StringComparison.Ordinal)
+                .Replace("{port}", upstreamPort.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal))),
+        ];
+        return steps;
+    }
+
+    private static string F(double value) => value.ToString("0.0", CultureInfo.InvariantCulture);
+
+    /// <summary>Calls <paramref name="action"/> for the warm-up (tier-1 JIT), then for the measured second, on this thread.</summary>
+    private static ProfileStep Step(string name, Action action)
+    {
+        Loop(action, Warmup);
+        var (calls, cpu, bytes) = Loop(action, Measure);
+        return new ProfileStep(name, cpu.TotalMicroseconds / calls, (double)bytes / calls);
+    }
+
+    private static (long Calls, TimeSpan Cpu, long Bytes) Loop(Action action, TimeSpan duration)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        var (cpu, bytes) = (ThreadCpu(), GC.GetAllocatedBytesForCurrentThread());
+        long calls = 0;
+        while (Stopwatch.GetTimestamp() < deadline)
+        {
+            for (var i = 0; i < 100; i++)
+            {
+                action();
+            }
+
+            calls += 100;
+        }
+
+        return (calls, ThreadCpu() - cpu, GC.GetAllocatedBytesForCurrentThread() - bytes);
+    }
+
+    /// <summary>This thread's CPU time, so other work on the machine does not count (wall time would).</summary>
+    private static TimeSpan ThreadCpu()
+    {
+        var stat = File.ReadAllText($"/proc/thread-self/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        // utime and stime: fields 14 and 15 of stat, 12 and 13 after "pid (comm) "; in clock ticks (USER_HZ, 100 on Linux).
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return TimeSpan.FromMilliseconds(ticks * 10);
+    }
+
+    /// <summary>What Kestrel hands the gateway for <c>GET /</c> on the link's host with the session cookie.</summary>
+    private static DefaultHttpContext NewContext(string linkHost, string cookie)
+    {
+        var http = new DefaultHttpContext();
+        http.Request.Method = HttpMethods.Get;
+        http.Request.Scheme = "http";
+        http.Request.Host = new HostString(linkHost);
+        http.Request.Path = "/";
+        http.Request.Headers.Cookie = cookie;
+        http.Features.Get<IHttpRequestFeature>()!.RawTarget = "/";
+        http.Connection.RemoteIpAddress = IPAddress.Loopback;
+        http.Response.Body = Stream.Null;
+        return http;
+    }
+
+    /// <summary>YARP's forwarder minus the network: the request message, the request transform, a 200, the response transform.</summary>
+    private sealed class TransformOnlyForwarder : IHttpForwarder
+    {
+        public ValueTask<ForwarderError> SendAsync(
+            HttpContext context, string destinationPrefix, HttpMessageInvoker httpClient, ForwarderRequestConfig requestConfig, HttpTransformer transformer) =>
+            SendAsync(context, destinationPrefix, httpClient, requestConfig, transformer, CancellationToken.None);
+
+        public async ValueTask<ForwarderError> SendAsync(
+            HttpContext context, string destinationPrefix, HttpMessageInvoker httpClient, ForwarderRequestConfig requestConfig, HttpTransformer transformer,
+            CancellationToken cancellationToken)
+        {
+            using var request = new HttpRequestMessage { Method = HttpMethod.Get };
+            await transformer.TransformRequestAsync(context, request, destinationPrefix, cancellationToken);
+            using var response = new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent([]) };
+            response.Headers.Date = DateTimeOffset.UnixEpoch;
+            response.Content.Headers.ContentType = new("text/plain");
+            context.Response.StatusCode = (int)response.StatusCode;
+            await transformer.TransformResponseAsync(context, response, cancellationToken);
+            return ForwarderError.None;
+        }
+    }
+
+    /// <summary>The workflow launcher the gateway only needs to wake a sleeping workspace, which the profile never does.</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1852", Justification = "DispatchProxy derives from it.")]
+    internal class NoWorkflows : DispatchProxy
+    {
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args) =>
+            targetMethod?.Name == nameof(IWorkflowLauncher.TryGetUnavailableReason)
+                ? "not in the bench"
+                : throw new NotSupportedException("the bench runs no workflows");
+    }
+}
