@@ -116,9 +116,12 @@ public sealed class DevLinkSigner
             return false;
         }
 
+        // Only the canonical encoding (43 characters, unpadded, re-encoding to itself): the decoder also takes a padded
+        // form, which would let one MAC, so one session cookie, be written several ways.
         Span<byte> given = stackalloc byte[32];
-        if (!Base64Url.IsValid(mac) || Base64Url.GetMaxDecodedLength(mac.Length) < 32
-            || Base64Url.DecodeFromChars(mac, given, out _, out var written) != System.Buffers.OperationStatus.Done || written != 32)
+        if (mac.Length != 43 || !Base64Url.IsValid(mac)
+            || Base64Url.DecodeFromChars(mac, given, out _, out var written) != System.Buffers.OperationStatus.Done || written != 32
+            || !string.Equals(Base64Url.EncodeToString(given), mac, StringComparison.Ordinal))
         {
             return false;
         }

@@ -69,7 +69,8 @@ public sealed partial class DevLinkGateway(
             return;
         }
 
-        if (HttpMethods.IsConnect(http.Request.Method) && !IsWebSocket(http) || HttpMethods.IsTrace(http.Request.Method))
+        var upgrade = UpgradeOf(http);
+        if (HttpMethods.IsConnect(http.Request.Method) && upgrade != Upgrade.WebSocket || HttpMethods.IsTrace(http.Request.Method))
         {
             await RefuseAsync(http, StatusCodes.Status405MethodNotAllowed, "This method is not allowed through a dev link.");
             return;
@@ -77,7 +78,8 @@ public sealed partial class DevLinkGateway(
 
         var rawTarget = http.Features.Get<IHttpRequestFeature>()?.RawTarget ?? http.Request.Path.ToString();
         var verdict = GatewayPaths.Check(rawTarget, out var path);
-        if (verdict == PathVerdict.Clean && path == OpenPath)
+        // The open path is the gateway's own: its first segment is blocked as an app surface, so it is never Clean.
+        if (verdict != PathVerdict.Trick && path == OpenPath)
         {
             await OpenAsync(http, linkId);
             return;
@@ -96,7 +98,14 @@ public sealed partial class DevLinkGateway(
             return;
         }
 
-        var surface = IsWebSocket(http) ? DevLinkSurface.WebSockets : GatewayPaths.Classify(path);
+        if (upgrade == Upgrade.Other)
+        {
+            // YARP tunnels any upgrade the upstream accepts (SPDY, ...): only a WebSocket handshake opens a tunnel, and only on that surface.
+            await RefuseAsync(http, StatusCodes.Status400BadRequest, "Only WebSocket upgrades pass through a dev link.");
+            return;
+        }
+
+        var surface = upgrade == Upgrade.WebSocket ? DevLinkSurface.WebSockets : GatewayPaths.Classify(path);
         if (!link.Surfaces.Contains(surface))
         {
             await RefuseAsync(http, StatusCodes.Status403Forbidden, $"This link does not open the {surface} surface.");
@@ -255,9 +264,34 @@ public sealed partial class DevLinkGateway(
         return label.Length == 32 && Guid.TryParseExact(label, "N", out linkId);
     }
 
-    private static bool IsWebSocket(HttpContext http) =>
-        http.Request.Headers.Upgrade.ToString().Equals("websocket", StringComparison.OrdinalIgnoreCase)
-        || http.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true, Protocol: var p } && string.Equals(p, "websocket", StringComparison.OrdinalIgnoreCase);
+    private enum Upgrade
+    {
+        None,
+        WebSocket,
+        Other,
+    }
+
+    /// <summary>
+    /// What the request asks to become, by what the server will actually do with it: an HTTP/1.1 upgrade Kestrel would
+    /// honour (Connection: upgrade), or an HTTP/2 extended CONNECT. An Upgrade header on a plain request upgrades nothing
+    /// and is not a WebSocket (so it cannot turn a page request into the WebSockets surface).
+    /// </summary>
+    private static Upgrade UpgradeOf(HttpContext http)
+    {
+        if (http.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true } connect)
+        {
+            return string.Equals(connect.Protocol, "websocket", StringComparison.OrdinalIgnoreCase) ? Upgrade.WebSocket : Upgrade.Other;
+        }
+
+        if (http.Features.Get<IHttpUpgradeFeature>() is not { IsUpgradableRequest: true })
+        {
+            return Upgrade.None;
+        }
+
+        return http.Request.Headers.Upgrade is [var only] && string.Equals(only?.Trim(), "websocket", StringComparison.OrdinalIgnoreCase)
+            ? Upgrade.WebSocket
+            : Upgrade.Other;
+    }
 
     /// <summary>A plain ProblemDetails answer; never echoes the token, the cookie or the path.</summary>
     private static Task RefuseAsync(HttpContext http, int status, string detail, int? retryAfter = null)
@@ -284,16 +318,22 @@ public sealed partial class DevLinkGateway(
     [LoggerMessage(Level = LogLevel.Information, Message = "Dev link {LinkId}: first use not recorded")]
     private static partial void LogFirstUseNotRecorded(ILogger logger, Guid linkId, Exception error);
 
-    /// <summary>Forwards everything but the gateway's own cookie, and never lets the upstream set or clear that cookie.</summary>
+    /// <summary>
+    /// Forwards everything but the gateway's own cookie, and never lets the upstream set or clear that cookie. The upstream
+    /// sees its own address as the Host, and forwarding headers only as the gateway writes them (a client's are dropped).
+    /// </summary>
     private sealed class LinkTransformer(string cookieName) : HttpTransformer
     {
         public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
         {
             await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
+
+            // HttpTransformer.Default copies the client's Host (the link's host): the upstream gets the destination's instead.
+            proxyRequest.Headers.Host = null;
             if (proxyRequest.Headers.TryGetValues("Cookie", out var cookies))
             {
                 var kept = string.Join("; ", cookies.SelectMany(c => c.Split(';')).Select(c => c.Trim())
-                    .Where(c => c.Length > 0 && !c.StartsWith(cookieName + "=", StringComparison.Ordinal)));
+                    .Where(c => c.Length > 0 && !IsGatewayCookie(c, cookieName)));
                 proxyRequest.Headers.Remove("Cookie");
                 if (kept.Length > 0)
                 {
@@ -301,7 +341,11 @@ public sealed partial class DevLinkGateway(
                 }
             }
 
-            proxyRequest.Headers.Remove("X-Forwarded-Host");
+            foreach (var name in proxyRequest.Headers.Select(h => h.Key).Where(IsForwardingHeader).ToList())
+            {
+                proxyRequest.Headers.Remove(name);
+            }
+
             proxyRequest.Headers.TryAddWithoutValidation("X-Forwarded-Proto", httpContext.Request.Scheme);
             if (httpContext.Connection.RemoteIpAddress is { } ip)
             {
@@ -314,12 +358,27 @@ public sealed partial class DevLinkGateway(
         {
             var result = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
             var setCookies = httpContext.Response.Headers.SetCookie;
-            if (setCookies.Count > 0 && setCookies.Any(c => c is not null && c.StartsWith(cookieName + "=", StringComparison.Ordinal)))
+            if (setCookies.Count > 0 && setCookies.Any(c => c is not null && IsGatewayCookie(c, cookieName)))
             {
-                httpContext.Response.Headers.SetCookie = new([.. setCookies.Where(c => c is not null && !c.StartsWith(cookieName + "=", StringComparison.Ordinal))]);
+                httpContext.Response.Headers.SetCookie = new([.. setCookies.Where(c => c is not null && !IsGatewayCookie(c, cookieName))]);
             }
 
             return result;
         }
+
+        /// <summary>
+        /// "name=value..." naming the gateway's cookie. ASP.NET Core reads request cookies by name without regard to case,
+        /// so "EF_LINK=" is the gateway's session as far as the gateway is concerned: it is stripped (and kept from being set) the same way.
+        /// </summary>
+        private static bool IsGatewayCookie(string pair, string cookieName)
+        {
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            return pair.AsSpan(0, equals < 0 ? pair.Length : equals).Trim().Equals(cookieName, StringComparison.OrdinalIgnoreCase);
+        }
+
+        private static bool IsForwardingHeader(string name) =>
+            name.StartsWith("X-Forwarded-", StringComparison.OrdinalIgnoreCase)
+            || name.Equals("Forwarded", StringComparison.OrdinalIgnoreCase)
+            || name.Equals("X-Real-IP", StringComparison.OrdinalIgnoreCase);
     }
 }
