@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
@@ -27,6 +28,7 @@ public sealed partial class DevLinkGateway(
     IHttpForwarder forwarder,
     IWorkflowLauncher workflows,
     IOptions<GatewayOptions> options,
+    IOptions<DevLinkDirectoryOptions> feed,
     TimeProvider time,
     IServiceScopeFactory scopes,
     ILogger<DevLinkGateway> logger) : IDisposable
@@ -47,6 +49,20 @@ public sealed partial class DevLinkGateway(
         PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
     });
 
+    /// <summary>How often a forwarded request tells the runtime workflow the workspace is in use (its idle timer restarts).</summary>
+    private static readonly TimeSpan HeartbeatEvery = TimeSpan.FromSeconds(60);
+
+    /// <summary>A burst of requests to a sleeping workspace sends one wake signal, not one each.</summary>
+    private static readonly TimeSpan WakeEvery = TimeSpan.FromSeconds(10);
+
+    /// <summary>Verified session cookies (the HMAC check is the costliest step of a request); state is still checked every time.</summary>
+    private const int MaxCachedSessions = 10_000;
+
+    private readonly ConcurrentDictionary<string, SignedLink> _sessions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<Guid, long> _lastHeartbeat = new();
+    private readonly ConcurrentDictionary<Guid, long> _lastWake = new();
+    private readonly TimeSpan _maxStaleness = feed.Value.MaxStaleness;
+
     private readonly ForwarderRequestConfig _requestConfig = new() { ActivityTimeout = options.Value.UpstreamTimeout };
     private readonly LinkTransformer _transformer = new(options.Value.CookieName);
 
@@ -63,9 +79,10 @@ public sealed partial class DevLinkGateway(
             return;
         }
 
-        if (!directory.IsLoaded)
+        if (!directory.IsCurrent(time, _maxStaleness))
         {
-            await RefuseAsync(http, StatusCodes.Status503ServiceUnavailable, "The gateway is starting; try again in a moment.", retryAfter: 2);
+            // Starting, or cut off from the database: a revocation it cannot see must not be served past.
+            await RefuseAsync(http, StatusCodes.Status503ServiceUnavailable, "The gateway cannot check links right now; try again in a moment.", retryAfter: 2);
             return;
         }
 
@@ -125,11 +142,46 @@ public sealed partial class DevLinkGateway(
             return;
         }
 
+        KeepAwake(runtime.WorkspaceId);
         var error = await forwarder.SendAsync(http, Upstream(runtime, link.Service, port), _client, _requestConfig, _transformer);
         if (error != ForwarderError.None && !http.Response.HasStarted)
         {
             LogUpstreamFailed(logger, link.LinkId, error);
         }
+    }
+
+    /// <summary>Traffic through a link is activity: at most once a minute per workspace, restart its idle timer (fire and forget).</summary>
+    private void KeepAwake(Guid workspaceId)
+    {
+        if (!Due(_lastHeartbeat, workspaceId, HeartbeatEvery) || workflows.TryGetUnavailableReason() is not null)
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await workflows.HeartbeatAsync(workspaceId, CancellationToken.None);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogHeartbeatFailed(logger, workspaceId, ex.GetType().Name);
+            }
+        });
+    }
+
+    /// <summary>True (and the time noted) when the last time for this key is older than <paramref name="every"/>.</summary>
+    private bool Due(ConcurrentDictionary<Guid, long> last, Guid key, TimeSpan every)
+    {
+        var now = time.GetTimestamp();
+        var previous = last.GetValueOrDefault(key, long.MinValue);
+        if (previous != long.MinValue && time.GetElapsedTime(previous, now) < every)
+        {
+            return false;
+        }
+
+        return previous == long.MinValue ? last.TryAdd(key, now) : last.TryUpdate(key, now, previous);
     }
 
     /// <summary>First use: a valid token for this host's link becomes a session cookie, then a redirect drops the token from the URL.</summary>
@@ -176,7 +228,7 @@ public sealed partial class DevLinkGateway(
     {
         link = null!;
         var now = time.GetUtcNow();
-        if (!http.Request.Cookies.TryGetValue(_options.CookieName, out var cookie) || !signer.TryReadSession(cookie, out var session)
+        if (!http.Request.Cookies.TryGetValue(_options.CookieName, out var cookie) || !TryReadSession(cookie, out var session)
             || session.LinkId != linkId)
         {
             refusal = new(StatusCodes.Status401Unauthorized, "Open this dev link with its full URL first.");
@@ -199,11 +251,39 @@ public sealed partial class DevLinkGateway(
         return true;
     }
 
+    /// <summary>The signature check, once per distinct cookie value: what was verified stays verified (the key ring is fixed per process).</summary>
+    private bool TryReadSession(string cookie, out SignedLink session)
+    {
+        if (_sessions.TryGetValue(cookie, out session))
+        {
+            return true;
+        }
+
+        if (!signer.TryReadSession(cookie, out session))
+        {
+            return false;
+        }
+
+        if (_sessions.Count >= MaxCachedSessions)
+        {
+            _sessions.Clear();
+        }
+
+        _sessions.TryAdd(cookie, session);
+        return true;
+    }
+
     private async Task WakeAsync(HttpContext http, LinkBinding link, RuntimeBinding runtime)
     {
         if (workflows.TryGetUnavailableReason() is { } unavailable)
         {
             await RefuseAsync(http, StatusCodes.Status503ServiceUnavailable, $"The workspace is asleep and cannot be woken: {unavailable}.", retryAfter: 30);
+            return;
+        }
+
+        if (!Due(_lastWake, runtime.WorkspaceId, WakeEvery))
+        {
+            await RefuseAsync(http, StatusCodes.Status503ServiceUnavailable, "The workspace is waking up; this page retries in a few seconds.", retryAfter: 5);
             return;
         }
 
@@ -311,6 +391,9 @@ public sealed partial class DevLinkGateway(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dev link {LinkId}: upstream failed ({Error})")]
     private static partial void LogUpstreamFailed(ILogger logger, Guid linkId, ForwarderError error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace {WorkspaceId}: the dev-URL heartbeat was not delivered ({Error})")]
+    private static partial void LogHeartbeatFailed(ILogger logger, Guid workspaceId, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dev link {LinkId}: waking the workspace failed ({Error})")]
     private static partial void LogWakeFailed(ILogger logger, Guid linkId, string error);

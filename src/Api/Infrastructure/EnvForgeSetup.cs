@@ -84,6 +84,7 @@ public static class EnvForgeSetup
         // Dev-link hosts ({linkId}.{Gateway:Domain}) go to the gateway and never reach the API's endpoints.
         var gateway = app.Services.GetRequiredService<DevLinkGateway>();
         app.MapWhen(gateway.IsGatewayHost, branch => branch.Run(gateway.HandleAsync));
+        app.UseRouting(); // here, not first: gateway requests skip endpoint matching
 
         app.UseStatusCodePages();
         app.UseAuthentication();

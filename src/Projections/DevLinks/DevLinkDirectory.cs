@@ -28,7 +28,7 @@ public sealed record RuntimeBinding(Guid WorkspaceId, Guid OrgId, bool Live, boo
 /// <summary>
 /// The gateway's read model, in memory: link id -> binding, workspace id -> runtime. Fed from the DevLink and Workspace
 /// snapshots by <see cref="DevLinkDirectoryFeed"/>, which reloads a snapshot whenever its stream gets an event, within
-/// the feed's polling interval (100 ms by default). Lookups are dictionary reads.
+/// the feed's polling interval (250 ms by default). Lookups are dictionary reads.
 /// </summary>
 public sealed class DevLinkDirectory
 {
@@ -39,6 +39,18 @@ public sealed class DevLinkDirectory
     public bool IsLoaded { get; private set; }
 
     public int LinkCount => _links.Count;
+
+    private long? _syncedAt;
+
+    /// <summary>
+    /// Loaded, and caught up within <paramref name="maxAge"/> (by the monotonic clock of <paramref name="time"/>): every
+    /// revocation older than that is in it. The gateway refuses to serve on a directory that is not current.
+    /// </summary>
+    public bool IsCurrent(TimeProvider time, TimeSpan maxAge) =>
+        IsLoaded && _syncedAt is { } synced && time.GetElapsedTime(synced) <= maxAge;
+
+    /// <summary>The feed caught up with every event committed before <paramref name="timestamp"/> (a <c>GetTimestamp</c> value).</summary>
+    public void MarkSynced(long timestamp) => _syncedAt = timestamp;
 
     public bool TryGetLink(Guid linkId, out LinkBinding binding) => _links.TryGetValue(linkId, out binding!);
 

@@ -12,7 +12,13 @@ public sealed class DevLinkDirectoryOptions
     public const string Section = "Gateway";
 
     /// <summary>How often the feed asks for new events. A revocation reaches the gateway within this (plus one query).</summary>
-    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// How long the gateway serves from a directory that has not caught up (the database unreachable): after that it
+    /// answers 503, because a revocation it cannot see would otherwise go unenforced.
+    /// </summary>
+    public TimeSpan MaxStaleness { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// How long a hole in the event sequence is waited for: a transaction that took a sequence number may commit after
@@ -65,9 +71,11 @@ public sealed partial class DevLinkDirectoryFeed(
     /// <summary>One catch-up step; public so tests can drive the feed without waiting for the loop.</summary>
     public async Task PollAsync(CancellationToken ct)
     {
+        var started = time.GetTimestamp();
         var rows = await ReadAfterAsync(_mark, ct);
         if (rows.Count == 0)
         {
+            directory.MarkSynced(started);
             return;
         }
 
@@ -75,12 +83,14 @@ public sealed partial class DevLinkDirectoryFeed(
         var workspaces = rows.Where(r => r.Type.StartsWith("workspace.", StringComparison.Ordinal)).Select(r => r.StreamId).Distinct().ToList();
         await ReloadAsync(links, workspaces, ct);
         Advance(rows);
+        directory.MarkSynced(started);
     }
 
     private async Task LoadAllAsync(CancellationToken ct)
     {
-        // The mark first: anything appended while loading is read again by the next poll.
-        _mark = await HighestSequenceAsync(ct);
+        // The mark first, and behind the newest events by the gap timeout: a transaction that took a sequence number
+        // before the load but commits after it is read by the next polls (reloading a snapshot twice is harmless).
+        _mark = await SettledSequenceAsync(ct);
         await using var session = store.QuerySession();
         var now = time.GetUtcNow();
         foreach (var link in await session.Query<DevLink>().Where(l => l.RevokedAt == null && l.ExpiredAt == null && l.ExpiresAt > now).ToListAsync(ct))
@@ -173,10 +183,14 @@ public sealed partial class DevLinkDirectoryFeed(
         return rows;
     }
 
-    private async Task<long> HighestSequenceAsync(CancellationToken ct)
+    /// <summary>The highest sequence among events recorded longer ago than the gap timeout.</summary>
+    private async Task<long> SettledSequenceAsync(CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct);
-        await using var command = new NpgsqlCommand($"select coalesce(max(seq_id), 0) from {store.Options.Events.DatabaseSchemaName}.mt_events", connection);
+        await using var command = new NpgsqlCommand(
+            $"select coalesce(max(seq_id), 0) from {store.Options.Events.DatabaseSchemaName}.mt_events where timestamp < now() - make_interval(secs => @gap)",
+            connection);
+        command.Parameters.AddWithValue("gap", options.Value.GapTimeout.TotalSeconds); // the database's clock: the one that stamped the events
         return Convert.ToInt64(await command.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
     }
 

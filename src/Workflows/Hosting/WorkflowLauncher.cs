@@ -24,6 +24,9 @@ public interface IWorkflowLauncher
 
     Task SleepAsync(Guid workspaceId, string actor, CancellationToken ct);
 
+    /// <summary>Activity on an awake workspace (dev-URL traffic): restarts its idle timer.</summary>
+    Task HeartbeatAsync(Guid workspaceId, CancellationToken ct);
+
     /// <summary>Starts a grant's workflow; a retried start for the same grant is a no-op.</summary>
     Task StartElevationAsync(ElevationInput input, CancellationToken ct);
 
@@ -91,6 +94,10 @@ public sealed class TemporalWorkflowLauncher(TemporalRuntime temporal) : IWorkfl
     public Task SleepAsync(Guid workspaceId, string actor, CancellationToken ct) =>
         Client.GetWorkflowHandle<WorkspaceRuntimeWorkflow>(RuntimeInput.WorkflowId(workspaceId))
             .SignalAsync(wf => wf.SleepAsync(actor), new WorkflowSignalOptions { Rpc = new RpcOptions { CancellationToken = ct } });
+
+    public Task HeartbeatAsync(Guid workspaceId, CancellationToken ct) =>
+        Client.GetWorkflowHandle<WorkspaceRuntimeWorkflow>(RuntimeInput.WorkflowId(workspaceId))
+            .SignalAsync(wf => wf.HeartbeatAsync(), new WorkflowSignalOptions { Rpc = new RpcOptions { CancellationToken = ct } });
 
     public async Task StartElevationAsync(ElevationInput input, CancellationToken ct)
     {

@@ -143,6 +143,8 @@ internal sealed class ProbingWorkflowLauncher(RecordingWorkflowLauncher inner, F
 
     public string? TryGetUnavailableReason() => inner.TryGetUnavailableReason();
 
+    public Task HeartbeatAsync(Guid workspaceId, CancellationToken ct) => inner.HeartbeatAsync(workspaceId, ct);
+
     public async Task StartDevLinkExpiryAsync(DevLinkExpiryInput input, CancellationToken ct)
     {
         await using (var session = store().QuerySession())

@@ -116,16 +116,17 @@ public sealed class DevLinkDirectoryFeedTests(PostgresServer postgres) : IAsyncL
         Assert.Equal((_org, workspace, "web", 1, "k1", false, false), (binding.OrgId, binding.WorkspaceId, binding.Service, binding.Generation, binding.KeyId, binding.Ended, binding.FirstUseRecorded));
         Assert.Equal(Convert.FromHexString(Hashes.First), binding.TokenHash);
         Assert.Equal([DevLinkSurface.Web, DevLinkSurface.Api], binding.Surfaces.Order());
-        Assert.False(_directory.TryGetLink(revoked, out _));
-        Assert.False(_directory.TryGetLink(lapsed, out _));
-        Assert.Equal(1, _directory.LinkCount);
+        // Ended links are either left out or known as ended (recent events are read again after the load, to catch
+        // transactions in flight at start): never usable.
+        Assert.True(!_directory.TryGetLink(revoked, out var r) || r.Ended);
+        Assert.True(!_directory.TryGetLink(lapsed, out var l) || !l.IsUsable(DateTimeOffset.UtcNow));
 
         var runtime = Runtime(workspace);
         Assert.True(runtime.Live);
         Assert.False(runtime.Awake);
         Assert.Equal("i-0a1b2c3d4e5f60718", runtime.InstanceId);
         Assert.Equal(8080, runtime.ServicePorts["api"]);
-        Assert.False(_directory.TryGetRuntime(requested, out _));
+        Assert.True(!_directory.TryGetRuntime(requested, out var pending) || !pending.Live);
     }
 
     [Fact]
@@ -219,7 +220,7 @@ public sealed class DevLinkDirectoryFeedTests(PostgresServer postgres) : IAsyncL
         await UntilAsync(() => Link(link).Ended, "the revoke that committed late");
     }
 
-    [Fact(Skip = "Bug in DevLinkDirectoryFeed.LoadAllAsync (not owned here): the mark starts at max(seq_id), so a transaction in flight at start is never read; see the report")]
+    [Fact]
     public async Task A_revoke_in_flight_while_the_feed_starts_is_not_skipped()
     {
         var workspace = await ReadyWorkspaceAsync();

@@ -612,6 +612,15 @@ public sealed class GatewayTests(PostgresServer postgres, GatewayTests.Fixture f
         Assert.Equal(fixture.Org, wake.Input.OrgId);
         Assert.Empty(Host.Upstream.Received(probe));
 
+        // A burst of requests to the sleeping workspace sends no second wake: one signal wakes it.
+        for (var i = 0; i < 5; i++)
+        {
+            using var again = await Host.GetAsync(link.Id, "/", cookie, probe);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, again.StatusCode);
+        }
+
+        Assert.Single(Host.Workflows.Wakes, w => w.Input.WorkspaceId == fixture.Asleep);
+
         // Once the workspace is awake, the same session goes through.
         await using (var session = Host.Store.LightweightSession())
         {
@@ -620,6 +629,21 @@ public sealed class GatewayTests(PostgresServer postgres, GatewayTests.Fixture f
         }
 
         await EventuallyAsync(link.Id, "/", cookie, probe, HttpStatusCode.OK);
+
+        // Traffic is activity: the runtime workflow hears of it (its idle timer restarts), once a minute, not per request.
+        for (var i = 0; i < 5; i++)
+        {
+            using var more = await Host.GetAsync(link.Id, "/", cookie, probe);
+            Assert.Equal(HttpStatusCode.OK, more.StatusCode);
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (!Host.Workflows.Heartbeats.Contains(fixture.Asleep) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Single(Host.Workflows.Heartbeats, id => id == fixture.Asleep);
         await using (var session = Host.Store.LightweightSession())
         {
             session.Events.Append(fixture.Asleep, new WorkspaceSlept(fixture.Asleep, fixture.Org, "idle", "runtime", DateTimeOffset.UtcNow));

@@ -31,7 +31,15 @@ public sealed class RecordingWorkflowLauncher : IWorkflowLauncher
 
     public ConcurrentQueue<Guid> DevLinkRevocations { get; } = new();
 
+    public ConcurrentQueue<Guid> Heartbeats { get; } = new();
+
     public string? TryGetUnavailableReason() => null;
+
+    public Task HeartbeatAsync(Guid workspaceId, CancellationToken ct)
+    {
+        Heartbeats.Enqueue(workspaceId);
+        return Task.CompletedTask;
+    }
 
     public Task StartDevLinkExpiryAsync(DevLinkExpiryInput input, CancellationToken ct)
     {
