@@ -33,6 +33,7 @@ internal static class GatewayProfile
         directory.Put(seed.Link);
         directory.Put(seed.Workspace);
         directory.MarkLoaded();
+        directory.MarkSynced(TimeProvider.System.GetTimestamp()); // no feed here: the directory is as current as it gets
 
         var forwarder = new TransformOnlyForwarder();
         var services = new ServiceCollection()
@@ -43,6 +44,7 @@ internal static class GatewayProfile
             .AddSingleton(TimeProvider.System)
             .AddSingleton(DispatchProxy.Create<IWorkflowLauncher, NoWorkflows>());
         services.AddOptions<GatewayOptions>().Configure(o => o.UpstreamTemplate = "http://127.0.0.1:{port}");
+        services.AddOptions<DevLinkDirectoryOptions>().Configure(o => o.MaxStaleness = TimeSpan.FromDays(1));
         using var provider = services.BuildServiceProvider();
         DevLinkGateway gateway;
         try
