@@ -42,7 +42,8 @@ internal static class GatewayProfile
             .AddSingleton(seed.Signer)
             .AddSingleton<IHttpForwarder>(forwarder)
             .AddSingleton(TimeProvider.System)
-            .AddSingleton(DispatchProxy.Create<IWorkflowLauncher, NoWorkflows>());
+            .AddSingleton(DispatchProxy.Create<IWorkflowLauncher, NoWorkflows>())
+            .AddSingleton(DispatchProxy.Create<Marten.IDocumentStore, NoDatabase>()); // a valid, awake link needs no database
         services.AddOptions<GatewayOptions>().Configure(o => o.UpstreamTemplate = "http://127.0.0.1:{port}");
         services.AddOptions<DevLinkDirectoryOptions>().Configure(o => o.MaxStaleness = TimeSpan.FromDays(1));
         using var provider = services.BuildServiceProvider();
@@ -171,6 +172,14 @@ internal static class GatewayProfile
             await transformer.TransformResponseAsync(context, response, cancellationToken);
             return ForwarderError.None;
         }
+    }
+
+    /// <summary>The store the gateway only needs to wake a workspace or record a first use, which the profile never does.</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1852", Justification = "DispatchProxy derives from it.")]
+    internal class NoDatabase : DispatchProxy
+    {
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args) =>
+            throw new NotSupportedException("the profiled request path must not touch the database");
     }
 
     /// <summary>The workflow launcher the gateway only needs to wake a sleeping workspace, which the profile never does.</summary>

@@ -115,9 +115,8 @@ public static partial class DevLinkEndpoints
         }
 
         var errors = new Dictionary<string, string[]>();
-        if (!Paging.TryRead(cursor, limit, errors, out string before, out var take) || (before.Length > 0 && !Guid.TryParse(before, out _)))
+        if (!Paging.TryRead(cursor, limit, errors, out Guid? before, out var take))
         {
-            errors.TryAdd("cursor", ["The cursor is not one this API returned."]);
             return Problems.Validation(errors);
         }
 
@@ -127,9 +126,9 @@ public static partial class DevLinkEndpoints
             query = query.Where(l => l.WorkspaceId == ws);
         }
 
-        if (before.Length > 0)
+        if (before is { } beforeId)
         {
-            query = query.Where(l => l.MatchesSql("d.id < ?", Guid.Parse(before)));
+            query = query.Where(l => l.MatchesSql("d.id < ?", beforeId));
         }
 
         var rows = await query.OrderByDescending(l => l.Id).Take(take + 1).ToListAsync(http.RequestAborted);
@@ -256,7 +255,7 @@ public static partial class DevLinkEndpoints
             {
                 await session.SaveChangesAsync(ct);
             }
-            catch (Exception ex) when (OrganizationStream.IsConcurrencyConflict(ex))
+            catch (Exception ex) when (Concurrency.IsConflict(ex))
             {
                 return expected is null ? Problems.Concurrency() : Problems.PreconditionFailed(current);
             }

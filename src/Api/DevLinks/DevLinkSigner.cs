@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using EnvForge.Workflows.Security;
 
 namespace EnvForge.Api.DevLinks;
 
@@ -133,34 +134,10 @@ public sealed class DevLinkSigner
 
     private string Mac(string keyId, string body) => Base64Url.EncodeToString(HMACSHA256.HashData(_keys[keyId], Encoding.UTF8.GetBytes(body)));
 
-    /// <summary>
-    /// The key ring: configuration "DevLinks:Keys:{id}" (base64) with "DevLinks:CurrentKeyId", else a key file
-    /// <c>dev-link.keys</c> in the data directory (lines <c>id=base64</c>, last line current), created on first use.
-    /// </summary>
+    /// <summary>Loads the key ring from configuration "DevLinks:Keys" or the data directory's <c>dev-link.keys</c> (see <see cref="KeyRing"/>).</summary>
     public static DevLinkSigner Load(IReadOnlyDictionary<string, string> configuredKeys, string? currentKeyId, string dataDirectory)
     {
-        if (configuredKeys.Count > 0)
-        {
-            return new DevLinkSigner(
-                configuredKeys.ToDictionary(kv => kv.Key, kv => Convert.FromBase64String(kv.Value)),
-                currentKeyId ?? configuredKeys.Keys.Order(StringComparer.Ordinal).Last());
-        }
-
-        var path = Path.Combine(dataDirectory, "dev-link.keys");
-        if (!File.Exists(path))
-        {
-            Directory.CreateDirectory(dataDirectory);
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-            if (!OperatingSystem.IsWindows())
-            {
-                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-
-            using var writer = new StreamWriter(new FileStream(path, options));
-            writer.WriteLine($"l1={Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))}");
-        }
-
-        var lines = File.ReadAllLines(path).Where(l => l.Contains('=', StringComparison.Ordinal)).Select(l => l.Split('=', 2)).ToList();
-        return new DevLinkSigner(lines.ToDictionary(p => p[0].Trim(), p => Convert.FromBase64String(p[1].Trim())), lines[^1][0].Trim());
+        var (keys, current) = KeyRing.Load(configuredKeys, currentKeyId, dataDirectory, "dev-link.keys", "l1");
+        return new DevLinkSigner(keys, current);
     }
 }

@@ -5,6 +5,7 @@ using EnvForge.Domain.Elevation;
 using EnvForge.Domain.Organizations;
 using EnvForge.Domain.Workspaces;
 using EnvForge.Projections.Elevation;
+using EnvForge.Projections.Infrastructure;
 using EnvForge.Workflows.Elevation;
 using EnvForge.Workflows.Hosting;
 using Marten;
@@ -188,7 +189,7 @@ internal static partial class ElevationCommandHandlers
             {
                 await attemptSession.SaveChangesAsync(ct);
             }
-            catch (Exception ex) when (OrganizationStream.IsConcurrencyConflict(ex))
+            catch (Exception ex) when (Concurrency.IsConflict(ex))
             {
                 // Another decision landed first. With If-Match the caller decides again; without, decide on what is there now.
                 if (expected is not null)

@@ -69,7 +69,7 @@ public static class ElevationEndpoints
         }
 
         var errors = new Dictionary<string, string[]>();
-        if (!TryReadGrantCursor(cursor, limit, errors, out var after, out var take))
+        if (!Paging.TryRead(cursor, limit, errors, out Guid? after, out var take))
         {
             return Problems.Validation(errors);
         }
@@ -108,7 +108,7 @@ public static class ElevationEndpoints
             }
         }
 
-        if (!TryReadGrantCursor(cursor, limit, errors, out var before, out var take) || errors.Count > 0)
+        if (!Paging.TryRead(cursor, limit, errors, out Guid? before, out var take) || errors.Count > 0)
         {
             return Problems.Validation(errors);
         }
@@ -116,28 +116,5 @@ public static class ElevationEndpoints
         var page = await ElevationRecords.HistoryAsync(
             session, orgId, new ElevationHistoryFilter(workspaceId, requester, approver, statusFilter), before, take, http.RequestAborted);
         return TypedResults.Ok(new ElevationPage([.. page.Items.Select(r => ElevationResponse.From(r))], page.NextCursor));
-    }
-
-    private static bool TryReadGrantCursor(string? cursor, int? limit, Dictionary<string, string[]> errors, out Guid? grantId, out int take)
-    {
-        grantId = null;
-        if (!Paging.TryRead(cursor, limit, errors, out string key, out take))
-        {
-            return false;
-        }
-
-        if (key.Length == 0)
-        {
-            return true;
-        }
-
-        if (!Guid.TryParse(key, out var id))
-        {
-            errors["cursor"] = ["The cursor is not one this API returned."];
-            return false;
-        }
-
-        grantId = id;
-        return true;
     }
 }

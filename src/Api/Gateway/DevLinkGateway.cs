@@ -30,7 +30,7 @@ public sealed partial class DevLinkGateway(
     IOptions<GatewayOptions> options,
     IOptions<DevLinkDirectoryOptions> feed,
     TimeProvider time,
-    IServiceScopeFactory scopes,
+    Marten.IDocumentStore store,
     ILogger<DevLinkGateway> logger) : IDisposable
 {
     public const string OpenPath = "/__envforge/open";
@@ -290,8 +290,7 @@ public sealed partial class DevLinkGateway(
         try
         {
             // The wake path only (a sleeping workspace): one read for the org's idle timeout.
-            await using var scope = scopes.CreateAsyncScope();
-            await using var query = scope.ServiceProvider.GetRequiredService<Marten.IDocumentStore>().QuerySession();
+            await using var query = store.QuerySession();
             var org = await query.LoadAsync<Domain.Organizations.Organization>(runtime.OrgId, http.RequestAborted);
             var idle = TimeSpan.FromMinutes(org?.IdleTimeoutMinutes ?? Domain.Organizations.Organization.DefaultIdleTimeoutMinutes);
             await workflows.WakeAsync(new RuntimeInput(runtime.WorkspaceId, runtime.OrgId, idle), WakeTrigger.DevUrl, http.RequestAborted);
@@ -310,8 +309,6 @@ public sealed partial class DevLinkGateway(
     {
         try
         {
-            await using var scope = scopes.CreateAsyncScope();
-            var store = scope.ServiceProvider.GetRequiredService<Marten.IDocumentStore>();
             await using var session = store.LightweightSession();
             var stream = await session.Events.FetchForWriting<DevLink>(link.LinkId, ct);
             if (stream.Aggregate is { } state

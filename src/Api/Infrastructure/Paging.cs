@@ -27,6 +27,30 @@ public static class Paging
         return errors.Count == 0;
     }
 
+    /// <summary>For read models keyed by version-7 GUIDs (id order is time order): the cursor is the last id returned.</summary>
+    public static bool TryRead(string? cursor, int? limit, Dictionary<string, string[]> errors, out Guid? after, out int take)
+    {
+        after = null;
+        if (!TryRead(cursor, limit, errors, out string key, out take))
+        {
+            return false;
+        }
+
+        if (key.Length == 0)
+        {
+            return true;
+        }
+
+        if (!Guid.TryParse(key, out var id))
+        {
+            errors["cursor"] = ["The cursor is not one this API returned."];
+            return false;
+        }
+
+        after = id;
+        return true;
+    }
+
     private static int ReadLimit(int? limit, Dictionary<string, string[]> errors)
     {
         if (limit is null)

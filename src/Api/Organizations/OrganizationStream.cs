@@ -1,10 +1,8 @@
 using EnvForge.Api.Infrastructure;
 using EnvForge.Domain.Common;
 using EnvForge.Domain.Organizations;
-using JasperFx;
-using JasperFx.Events;
+using EnvForge.Projections.Infrastructure;
 using Marten;
-using Marten.Exceptions;
 
 namespace EnvForge.Api.Organizations;
 
@@ -60,7 +58,7 @@ internal static class OrganizationStream
         {
             await session.SaveChangesAsync(ct);
         }
-        catch (Exception ex) when (IsConcurrencyConflict(ex))
+        catch (Exception ex) when (Concurrency.IsConflict(ex))
         {
             return expected is null ? Problems.Concurrency() : Problems.PreconditionFailed(current);
         }
@@ -70,8 +68,6 @@ internal static class OrganizationStream
         return respond(Fold(org, decision.Events), next, true);
     }
 
-    public static bool IsConcurrencyConflict(Exception ex) => ex is ConcurrencyException or EventStreamUnexpectedMaxEventIdException
-        || ex.InnerException is ConcurrencyException or EventStreamUnexpectedMaxEventIdException;
 
     private static Organization Fold(Organization org, IEnumerable<IDomainEvent> events) =>
         events.Cast<IOrganizationEvent>().Aggregate(org, (state, e) => Organization.Evolve(state, e)!);

@@ -1,10 +1,8 @@
 using EnvForge.Domain.Elevation;
 using EnvForge.Domain.Organizations;
 using EnvForge.Domain.Workspaces;
-using JasperFx;
-using JasperFx.Events;
+using EnvForge.Projections.Infrastructure;
 using Marten;
-using Marten.Exceptions;
 using Temporalio.Activities;
 using Temporalio.Exceptions;
 
@@ -190,7 +188,7 @@ public sealed class ElevationActivities(IDocumentStore store, IRootAccessHost ho
             {
                 await session.SaveChangesAsync(Ct);
             }
-            catch (Exception ex) when (attempt < ConflictRetries && IsConcurrencyConflict(ex))
+            catch (Exception ex) when (attempt < ConflictRetries && Concurrency.IsConflict(ex))
             {
                 continue;
             }
@@ -198,7 +196,4 @@ public sealed class ElevationActivities(IDocumentStore store, IRootAccessHost ho
             return GrantState.Of(decision.Events.Cast<IElevationEvent>().Aggregate(grant, (g, e) => RootElevation.Evolve(g, e)!));
         }
     }
-
-    private static bool IsConcurrencyConflict(Exception ex) => ex is ConcurrencyException or EventStreamUnexpectedMaxEventIdException
-        || ex.InnerException is ConcurrencyException or EventStreamUnexpectedMaxEventIdException;
 }

@@ -62,23 +62,8 @@ public sealed class TemporalWorkflowLauncher(TemporalRuntime temporal) : IWorkfl
         ? temporal.UnavailableReason ?? "the connection to Temporal is still being established"
         : null;
 
-    public async Task StartProvisioningAsync(ProvisionWorkspaceInput input, CancellationToken ct)
-    {
-        try
-        {
-            await Client.StartWorkflowAsync(
-                (ProvisionWorkspaceWorkflow wf) => wf.RunAsync(input),
-                new WorkflowOptions(ProvisionWorkspaceInput.WorkflowId(input.WorkspaceId), temporal.TaskQueue)
-                {
-                    IdReusePolicy = Temporalio.Api.Enums.V1.WorkflowIdReusePolicy.RejectDuplicate,
-                    Rpc = new RpcOptions { CancellationToken = ct },
-                });
-        }
-        catch (WorkflowAlreadyStartedException)
-        {
-            // A retried request: the workflow for this workspace already runs.
-        }
-    }
+    public Task StartProvisioningAsync(ProvisionWorkspaceInput input, CancellationToken ct) =>
+        StartOnceAsync((ProvisionWorkspaceWorkflow wf) => wf.RunAsync(input), ProvisionWorkspaceInput.WorkflowId(input.WorkspaceId), ct);
 
     public Task CancelProvisioningAsync(Guid workspaceId, string actor, CancellationToken ct) =>
         Client.GetWorkflowHandle<ProvisionWorkspaceWorkflow>(ProvisionWorkspaceInput.WorkflowId(workspaceId))
@@ -99,23 +84,8 @@ public sealed class TemporalWorkflowLauncher(TemporalRuntime temporal) : IWorkfl
         Client.GetWorkflowHandle<WorkspaceRuntimeWorkflow>(RuntimeInput.WorkflowId(workspaceId))
             .SignalAsync(wf => wf.HeartbeatAsync(), new WorkflowSignalOptions { Rpc = new RpcOptions { CancellationToken = ct } });
 
-    public async Task StartElevationAsync(ElevationInput input, CancellationToken ct)
-    {
-        try
-        {
-            await Client.StartWorkflowAsync(
-                (RootElevationWorkflow wf) => wf.RunAsync(input),
-                new WorkflowOptions(ElevationInput.WorkflowId(input.GrantId), temporal.TaskQueue)
-                {
-                    IdReusePolicy = Temporalio.Api.Enums.V1.WorkflowIdReusePolicy.RejectDuplicate,
-                    Rpc = new RpcOptions { CancellationToken = ct },
-                });
-        }
-        catch (WorkflowAlreadyStartedException)
-        {
-            // A retried request: this grant's workflow already runs.
-        }
-    }
+    public Task StartElevationAsync(ElevationInput input, CancellationToken ct) =>
+        StartOnceAsync((RootElevationWorkflow wf) => wf.RunAsync(input), ElevationInput.WorkflowId(input.GrantId), ct);
 
     public Task SignalElevationAsync(Guid grantId, ElevationSignal signal, CancellationToken ct)
     {
@@ -154,27 +124,30 @@ public sealed class TemporalWorkflowLauncher(TemporalRuntime temporal) : IWorkfl
         }
     }
 
-    public async Task StartDevLinkExpiryAsync(DevLinkExpiryInput input, CancellationToken ct)
-    {
-        try
-        {
-            await Client.StartWorkflowAsync(
-                (DevLinkExpiryWorkflow wf) => wf.RunAsync(input),
-                new WorkflowOptions(DevLinkExpiryInput.WorkflowId(input.LinkId), temporal.TaskQueue)
-                {
-                    IdReusePolicy = Temporalio.Api.Enums.V1.WorkflowIdReusePolicy.RejectDuplicate,
-                    Rpc = new RpcOptions { CancellationToken = ct },
-                });
-        }
-        catch (WorkflowAlreadyStartedException)
-        {
-            // A retried request: the timer already runs.
-        }
-    }
+    public Task StartDevLinkExpiryAsync(DevLinkExpiryInput input, CancellationToken ct) =>
+        StartOnceAsync((DevLinkExpiryWorkflow wf) => wf.RunAsync(input), DevLinkExpiryInput.WorkflowId(input.LinkId), ct);
 
     public Task SignalDevLinkRevokedAsync(Guid linkId, CancellationToken ct) =>
         Client.GetWorkflowHandle<DevLinkExpiryWorkflow>(DevLinkExpiryInput.WorkflowId(linkId))
             .SignalAsync(wf => wf.RevokedAsync(), new WorkflowSignalOptions { Rpc = new RpcOptions { CancellationToken = ct } });
+
+    /// <summary>Starts a workflow whose id derives from its stream; a retried request finds it running and does nothing.</summary>
+    private async Task StartOnceAsync<TWorkflow, TResult>(
+        System.Linq.Expressions.Expression<Func<TWorkflow, Task<TResult>>> run, string workflowId, CancellationToken ct)
+    {
+        try
+        {
+            await Client.StartWorkflowAsync(run, new WorkflowOptions(workflowId, temporal.TaskQueue)
+            {
+                IdReusePolicy = Temporalio.Api.Enums.V1.WorkflowIdReusePolicy.RejectDuplicate,
+                Rpc = new RpcOptions { CancellationToken = ct },
+            });
+        }
+        catch (WorkflowAlreadyStartedException)
+        {
+            // A retried request: the workflow already runs.
+        }
+    }
 
     private ITemporalClient Client => temporal.Client ?? throw new InvalidOperationException(TryGetUnavailableReason());
 }

@@ -69,34 +69,10 @@ public sealed class FieldEncryption
 
     public static string RoleArnPurpose(Guid orgId) => $"org:{orgId:N}:aws-role-arn";
 
-    /// <summary>
-    /// Loads the key ring: configuration "Encryption:Keys:{id}" (base64) with "Encryption:CurrentKeyId", else a key file
-    /// <c>field-encryption.keys</c> in the data directory (lines <c>id=base64</c>, last line current), created on first use.
-    /// </summary>
+    /// <summary>Loads the key ring from configuration "Encryption:Keys" or the data directory's <c>field-encryption.keys</c> (see <see cref="KeyRing"/>).</summary>
     public static FieldEncryption Load(IReadOnlyDictionary<string, string> configuredKeys, string? currentKeyId, string dataDirectory)
     {
-        if (configuredKeys.Count > 0)
-        {
-            return new FieldEncryption(
-                configuredKeys.ToDictionary(kv => kv.Key, kv => Convert.FromBase64String(kv.Value)),
-                currentKeyId ?? configuredKeys.Keys.Order(StringComparer.Ordinal).Last());
-        }
-
-        var path = Path.Combine(dataDirectory, "field-encryption.keys");
-        if (!File.Exists(path))
-        {
-            Directory.CreateDirectory(dataDirectory);
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-            if (!OperatingSystem.IsWindows())
-            {
-                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-
-            using var writer = new StreamWriter(new FileStream(path, options));
-            writer.WriteLine($"k1={Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))}");
-        }
-
-        var lines = File.ReadAllLines(path).Where(l => l.Contains('=', StringComparison.Ordinal)).Select(l => l.Split('=', 2)).ToList();
-        return new FieldEncryption(lines.ToDictionary(p => p[0].Trim(), p => Convert.FromBase64String(p[1].Trim())), lines[^1][0].Trim());
+        var (keys, current) = KeyRing.Load(configuredKeys, currentKeyId, dataDirectory, "field-encryption.keys", "k1");
+        return new FieldEncryption(keys, current);
     }
 }

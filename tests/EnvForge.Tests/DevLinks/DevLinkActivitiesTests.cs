@@ -99,7 +99,7 @@ public sealed class DevLinkActivitiesTests(PostgresServer postgres) : IAsyncLife
             {
                 return (bool?)await ExpireAsync(link);
             }
-            catch (Exception ex) when (OrganizationStream.IsConcurrencyConflict(ex))
+            catch (Exception ex) when (EnvForge.Projections.Infrastructure.Concurrency.IsConflict(ex))
             {
                 return null;
             }

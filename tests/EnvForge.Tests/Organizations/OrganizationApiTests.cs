@@ -250,7 +250,7 @@ public sealed class OrganizationApiTests(PostgresServer postgres) : ApiTestBase(
         await first.SaveChangesAsync();
         var loser = await Assert.ThrowsAnyAsync<Exception>(() => second.SaveChangesAsync());
 
-        Assert.True(OrganizationStream.IsConcurrencyConflict(loser), loser.ToString());
+        Assert.True(EnvForge.Projections.Infrastructure.Concurrency.IsConflict(loser), loser.ToString());
         Assert.Equal(4, await StreamVersionAsync(org.Id));
         var member = await (await Api.ClientFor("alice").GetAsync($"/orgs/{org.Id}/members/bob")).ReadAsync<MemberResponse>();
         Assert.Equal(Role.Admin, member.Role);
