@@ -1,4 +1,6 @@
+using EnvForge.Api.Infrastructure;
 using EnvForge.Domain.DevLinks;
+using EnvForge.Domain.Organizations;
 using FluentValidation;
 
 namespace EnvForge.Api.DevLinks;
@@ -21,7 +23,8 @@ public sealed record DevLinkPolicyResponse(double DefaultExpiryMinutes, double M
 }
 
 /// <param name="ExpiresInMinutes">Null for the org's default.</param>
-public sealed record IssueDevLinkRequest(string? Service, List<string>? Surfaces, int? ExpiresInMinutes)
+/// <param name="Audience">Null (or naming nobody) for anyone with the link.</param>
+public sealed record IssueDevLinkRequest(string? Service, List<string>? Surfaces, int? ExpiresInMinutes, AudienceRequest? Audience = null)
 {
     public sealed class Validator : AbstractValidator<IssueDevLinkRequest>
     {
@@ -31,9 +34,44 @@ public sealed record IssueDevLinkRequest(string? Service, List<string>? Surfaces
             RuleFor(r => r.Surfaces).NotEmpty();
             RuleForEach(r => r.Surfaces).Must(DevLinkSurfaces.IsName).WithMessage(DevLinkSurfaces.Message);
             RuleFor(r => r.ExpiresInMinutes).GreaterThan(0).LessThanOrEqualTo((int)DevLinkPolicy.Ceiling.TotalMinutes * 10);
+            RuleFor(r => r.Audience!).SetValidator(new AudienceRequest.Validator()).When(r => r.Audience is not null);
         }
     }
 }
+
+/// <summary>
+/// Who may open a link beyond holding it: org members by subject, and everyone holding one of the roles. Both empty:
+/// anyone with the link. Whoever is named signs in to EnvForge to open it (<c>POST /dev-links/open</c>).
+/// </summary>
+public sealed record AudienceRequest(List<string>? Users, List<string>? Roles)
+{
+    public DevLinkAudience? ToAudience() => DevLinkAudience.Normalize(Users, [.. (Roles ?? []).Select(Enum.Parse<Role>)]);
+
+    public sealed class Validator : AbstractValidator<AudienceRequest>
+    {
+        public Validator()
+        {
+            RuleFor(r => r.Users).Must(u => u is null || u.Count <= DevLinkAudience.MaxUsers)
+                .WithMessage($"Name at most {DevLinkAudience.MaxUsers} users; share with a role instead.");
+            RuleForEach(r => r.Users).NotEmpty().MaximumLength(DevLinkAudience.MaxSubjectLength);
+            RuleForEach(r => r.Roles).Must(r => EnumNames.IsName<Role>(r)).WithMessage($"Roles are: {string.Join(", ", Enum.GetNames<Role>())}.");
+        }
+    }
+}
+
+/// <summary>The link token from the link's URL, exchanged (signed in) for a one-use ticket that opens the link.</summary>
+public sealed record OpenDevLinkRequest(string? Token)
+{
+    public sealed class Validator : AbstractValidator<OpenDevLinkRequest>
+    {
+        public Validator() => RuleFor(r => r.Token).NotEmpty().MaximumLength(256);
+    }
+}
+
+/// <summary>Where to send the browser, once and within a minute, to open the link signed in.</summary>
+public sealed record OpenDevLinkResponse(Guid LinkId, string Url, DateTimeOffset ExpiresAt);
+
+public sealed record DevLinkAudienceResponse(IReadOnlyList<string> Users, IReadOnlyList<Role> Roles);
 
 public sealed record SurfacesRequest(List<string>? Surfaces)
 {
@@ -66,16 +104,12 @@ public enum DevLinkStatus
 public sealed record DevLinkResponse(
     Guid Id, Guid OrgId, Guid WorkspaceId, string Service, string Issuer, DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt,
     IReadOnlyList<DevLinkSurface> Surfaces, int Generation, bool Used, DevLinkStatus Status, DateTimeOffset? RevokedAt, DateTimeOffset? ExpiredAt,
-    string Origin)
+    string Origin, DevLinkAudienceResponse? Audience)
 {
     public static DevLinkResponse From(DevLink l, DateTimeOffset now, Gateway.GatewayOptions gateway) => new(
         l.Id, l.OrgId, l.WorkspaceId, l.Service, l.Issuer, l.IssuedAt, l.ExpiresAt, l.Surfaces, l.Generation, l.UsedGenerations.Count > 0,
         l.RevokedAt is not null ? DevLinkStatus.Revoked : l.ExpiredAt is not null || now >= l.ExpiresAt ? DevLinkStatus.Expired : DevLinkStatus.Active,
-        l.RevokedAt, l.ExpiredAt, OriginOf(l.Id, gateway));
-
-    /// <summary>The link's origin as its url has it: with the published port, when there is one.</summary>
-    private static string OriginOf(Guid linkId, Gateway.GatewayOptions gateway) =>
-        $"{gateway.Scheme}://{gateway.LinkHost(linkId)}{(gateway.PublicPort is { } port ? $":{port}" : "")}";
+        l.RevokedAt, l.ExpiredAt, gateway.Origin(l.Id), l.Audience is { } a ? new DevLinkAudienceResponse(a.Users, a.Roles) : null);
 }
 
 /// <summary>The answer to issue and rotate: the only time the token (inside <paramref name="Url"/>) is shown.</summary>

@@ -28,7 +28,12 @@ public static partial class DevLinkEndpoints
         links.MapGet("/{linkId:guid}", GetAsync).WithSummary("One dev link (never its token).");
         links.MapPost("/{linkId:guid}/rotate", RotateAsync).WithSummary("A new token; the old one and its sessions stop at once (issuer, Admin, Owner).");
         links.MapPut("/{linkId:guid}/surfaces", ChangeSurfacesAsync).WithSummary("Change the allowed surfaces (issuer, Admin, Owner).");
+        links.MapPut("/{linkId:guid}/audience", ChangeAudienceAsync)
+            .WithSummary("Share the link with named members and roles only, or (naming nobody) with anyone who has it (issuer, Admin, Owner).");
         links.MapPost("/{linkId:guid}/revoke", RevokeAsync).WithSummary("Revoke: the gateway refuses the link within a second (issuer, Admin, Owner).");
+
+        app.MapPost("/dev-links/open", OpenAsync).RequireAuthorization().WithTags("Dev links")
+            .WithSummary("Signed in, exchange a link's token for a one-use URL that opens it (required for a link with an audience).");
         return app;
     }
 
@@ -81,7 +86,11 @@ public static partial class DevLinkEndpoints
             linkId, orgId, workspaceId, body!.Service!, WorkspaceInOrg: workspace is not null && workspace.OrgId == orgId && workspace.IsLive,
             ServiceDeclared: workspace?.Services.Any(s => s.Name == body.Service) ?? false, org!.RoleOf(subject), org.DevLinkPolicy,
             body.ExpiresInMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null, DevLinkSurfaces.Parse(body.Surfaces!),
-            signer.CurrentKeyId, hash, subject, now);
+            signer.CurrentKeyId, hash, subject, now)
+        {
+            Audience = body.Audience?.ToAudience(),
+            Members = org.Members.Keys.ToHashSet(StringComparer.Ordinal),
+        };
         var decision = DevLinkDecider.Decide(command, null);
         if (decision.Rejection is { } rejection)
         {
@@ -177,6 +186,74 @@ public static partial class DevLinkEndpoints
         return await ExecuteAsync(http, session, orgId, linkId, gateway.Value, time,
             (_, role, subject) => new ChangeDevLinkSurfaces(linkId, orgId, role, DevLinkSurfaces.Parse(body!.Surfaces!), subject, time.GetUtcNow()),
             response => response);
+    }
+
+    private static async Task<IResult> ChangeAudienceAsync(
+        Guid orgId, Guid linkId, HttpContext http, IDocumentSession session, IOptions<GatewayOptions> gateway, TimeProvider time)
+    {
+        var (body, problem) = await RequestBody.ReadAsync<AudienceRequest>(http);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        // Named users must be members now. ExecuteAsync still answers a non-member 404 before anything is decided.
+        var org = await session.LoadAsync<Organization>(orgId, http.RequestAborted);
+        var members = org?.Members.Keys.ToHashSet(StringComparer.Ordinal) ?? [];
+        return await ExecuteAsync(http, session, orgId, linkId, gateway.Value, time,
+            (_, role, subject) => new ChangeDevLinkAudience(linkId, orgId, role, body!.ToAudience(), members, subject, time.GetUtcNow()),
+            response => response);
+    }
+
+    /// <summary>
+    /// The signed-in way in: the caller shows the link's token; if it is the link's current token, the link is usable and
+    /// the caller is a member allowed by its audience (any member, for a link without one), they get a one-use ticket URL.
+    /// A token that does not check out and a caller outside the link's org get the same 404.
+    /// </summary>
+    private static async Task<IResult> OpenAsync(HttpContext http, IQuerySession session, DevLinkSigner signer, IOptions<GatewayOptions> gateway, TimeProvider time)
+    {
+        var (body, problem) = await RequestBody.ReadAsync<OpenDevLinkRequest>(http);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var ct = http.RequestAborted;
+        var token = body!.Token!;
+        if (!signer.TryReadToken(token, out var signed))
+        {
+            return Problems.NotFound("dev_link");
+        }
+
+        var link = await session.LoadAsync<DevLink>(signed.LinkId, ct);
+        if (link is null || signed.Generation != link.Generation
+            || !System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+                Convert.FromHexString(DevLinkSigner.Hash(token)), Convert.FromHexString(link.TokenHash)))
+        {
+            return Problems.NotFound("dev_link");
+        }
+
+        var subject = http.User.Subject();
+        var (role, denied) = await OrgAccess.CheckAsync(session, link.OrgId, subject, Permission.ViewOrganization, ct);
+        if (denied is not null)
+        {
+            return Problems.NotFound("dev_link");
+        }
+
+        var now = time.GetUtcNow();
+        if (!link.IsUsable(now))
+        {
+            return Problems.From(DevLinkRejections.Ended);
+        }
+
+        if (link.Audience is { } audience && !audience.Allows(subject, role))
+        {
+            return Problems.From(DevLinkRejections.NotSharedWithYou);
+        }
+
+        var expiresAt = now + gateway.Value.TicketLifetime;
+        var ticket = signer.IssueTicket(link.Id, link.Generation, subject, expiresAt);
+        return TypedResults.Ok(new OpenDevLinkResponse(link.Id, gateway.Value.TicketUrl(link.Id, ticket), expiresAt));
     }
 
     private static async Task<IResult> RevokeAsync(

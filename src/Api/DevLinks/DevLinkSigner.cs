@@ -6,8 +6,11 @@ using EnvForge.Workflows.Security;
 
 namespace EnvForge.Api.DevLinks;
 
-/// <summary>A parsed, signature-checked link token or session cookie: which link, which token generation.</summary>
-public readonly record struct SignedLink(Guid LinkId, int Generation, string KeyId, DateTimeOffset? SessionExpiresAt);
+/// <summary>
+/// A parsed, signature-checked link token, open ticket or session cookie: which link, which token generation, and for
+/// tickets and signed-in sessions who (<see cref="Subject"/>) and until when.
+/// </summary>
+public readonly record struct SignedLink(Guid LinkId, int Generation, string KeyId, DateTimeOffset? SessionExpiresAt, string? Subject = null, string? Nonce = null);
 
 /// <summary>
 /// Signs and checks dev-link tokens and gateway session cookies with HMAC-SHA256 under a key ring with ids: new
@@ -15,12 +18,21 @@ public readonly record struct SignedLink(Guid LinkId, int Generation, string Key
 /// invalidating every link at once (remove a key to invalidate what it signed).
 /// <para>Token: <c>efl1.{linkId:N}.{generation}.{keyId}.{nonce}.{mac}</c>: 128 random bits, so it cannot be guessed
 /// from the link id; only its SHA-256 is stored. Session: <c>efs1.{linkId:N}.{generation}.{expiresUnix}.{keyId}.{mac}</c>,
-/// set by the gateway on first use. Both are bound to a token generation: rotating the link voids both.</para>
+/// set by the gateway on first use. All are bound to a token generation: rotating the link voids them.</para>
+/// <para>For a link with an audience, the API (which knows who is signed in) hands out an open ticket,
+/// <c>eft1.{linkId:N}.{generation}.{expiresUnix}.{subject}.{nonce}.{keyId}.{mac}</c>, good for one use within a minute, and the
+/// gateway turns it into a signed-in session, <c>efu1.{linkId:N}.{generation}.{expiresUnix}.{subject}.{keyId}.{mac}</c>
+/// (the subject base64url-encoded). Each kind has its own prefix inside what is signed, so none passes for another.</para>
 /// </summary>
 public sealed class DevLinkSigner
 {
     private const string TokenPrefix = "efl1";
     private const string SessionPrefix = "efs1";
+    private const string UserSessionPrefix = "efu1";
+    private const string TicketPrefix = "eft1";
+
+    /// <summary>Longest value read: a ticket for the longest subject (200 characters of up to 4 UTF-8 bytes each).</summary>
+    private const int MaxLength = 1400;
     private readonly IReadOnlyDictionary<string, byte[]> _keys;
 
     public DevLinkSigner(IReadOnlyDictionary<string, byte[]> keys, string currentKeyId)
@@ -55,11 +67,25 @@ public sealed class DevLinkSigner
         return (token, Hash(token));
     }
 
-    public string IssueSession(Guid linkId, int generation, DateTimeOffset expiresAt)
+    /// <summary>A session cookie; with <paramref name="subject"/>, a signed-in one (for a link with an audience).</summary>
+    public string IssueSession(Guid linkId, int generation, DateTimeOffset expiresAt, string? subject = null)
     {
-        var body = $"{SessionPrefix}.{linkId:N}.{generation.ToString(CultureInfo.InvariantCulture)}.{expiresAt.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)}.{CurrentKeyId}";
+        var body = subject is null
+            ? $"{SessionPrefix}.{Head(linkId, generation, expiresAt)}.{CurrentKeyId}"
+            : $"{UserSessionPrefix}.{Head(linkId, generation, expiresAt)}.{Base64Url.EncodeToString(Encoding.UTF8.GetBytes(subject))}.{CurrentKeyId}";
         return $"{body}.{Mac(CurrentKeyId, body)}";
     }
+
+    /// <summary>A one-use ticket that opens the link for <paramref name="subject"/> until <paramref name="expiresAt"/>.</summary>
+    public string IssueTicket(Guid linkId, int generation, string subject, DateTimeOffset expiresAt)
+    {
+        var nonce = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16));
+        var body = $"{TicketPrefix}.{Head(linkId, generation, expiresAt)}.{Base64Url.EncodeToString(Encoding.UTF8.GetBytes(subject))}.{nonce}.{CurrentKeyId}";
+        return $"{body}.{Mac(CurrentKeyId, body)}";
+    }
+
+    private static string Head(Guid linkId, int generation, DateTimeOffset expiresAt) =>
+        $"{linkId:N}.{generation.ToString(CultureInfo.InvariantCulture)}.{expiresAt.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)}";
 
     /// <summary>Hex SHA-256 of a token: what the stream and the gateway's directory hold.</summary>
     public static string Hash(string token) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
@@ -83,24 +109,61 @@ public sealed class DevLinkSigner
         return true;
     }
 
-    public bool TryReadSession(string? session, out SignedLink link)
+    /// <summary>An anonymous (<c>efs1</c>) or signed-in (<c>efu1</c>) session cookie; false for anything else.</summary>
+    public bool TryReadSession(string? session, out SignedLink link) =>
+        TryRead(session, SessionPrefix, 6, out link) || TryRead(session, UserSessionPrefix, 7, out link);
+
+    public bool TryReadTicket(string? ticket, out SignedLink link) => TryRead(ticket, TicketPrefix, 8, out link);
+
+    /// <summary>
+    /// <c>{prefix}.{linkId}.{generation}.{expiresUnix}[.{subject}[.{nonce}]].{keyId}.{mac}</c>: the subject is there from 7
+    /// parts on, the nonce at 8.
+    /// </summary>
+    private bool TryRead(string? value, string prefix, int partCount, out SignedLink link)
     {
         link = default;
-        if (session is null || session.Length > 256 || !session.StartsWith(SessionPrefix + ".", StringComparison.Ordinal))
+        if (value is null || value.Length > MaxLength || !value.StartsWith(prefix + ".", StringComparison.Ordinal))
         {
             return false;
         }
 
-        var parts = session.Split('.');
-        if (parts.Length != 6 || !TryParseLink(parts[1], parts[2], out var linkId, out var generation)
-            || !long.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture, out var unix)
-            || !Verify(parts[4], session[..session.LastIndexOf('.')], parts[5]))
+        var parts = value.Split('.');
+        if (parts.Length != partCount || !TryParseLink(parts[1], parts[2], out var linkId, out var generation)
+            || !long.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture, out var unix) || unix > MaxUnixSeconds
+            || !Verify(parts[^2], value[..value.LastIndexOf('.')], parts[^1]))
         {
             return false;
         }
 
-        link = new SignedLink(linkId, generation, parts[4], DateTimeOffset.FromUnixTimeSeconds(unix));
+        string? subject = null;
+        if (partCount >= 7 && !TryDecodeSubject(parts[4], out subject))
+        {
+            return false;
+        }
+
+        link = new SignedLink(linkId, generation, parts[^2], DateTimeOffset.FromUnixTimeSeconds(unix), subject, partCount >= 8 ? parts[5] : null);
         return true;
+    }
+
+    private const long MaxUnixSeconds = 253_402_300_799; // 9999-12-31, the last second DateTimeOffset holds
+
+    private static bool TryDecodeSubject(string encoded, out string? subject)
+    {
+        subject = null;
+        if (encoded.Length == 0 || !Base64Url.IsValid(encoded))
+        {
+            return false;
+        }
+
+        try
+        {
+            subject = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(Base64Url.DecodeFromChars(encoded));
+            return subject.Length > 0;
+        }
+        catch (DecoderFallbackException)
+        {
+            return false;
+        }
     }
 
     private static bool TryParseLink(string id, string generationText, out Guid linkId, out int generation)

@@ -18,9 +18,10 @@ namespace EnvForge.Api.Gateway;
 /// <summary>
 /// The dev-URL gateway: a reverse proxy (YARP's forwarder) in front of workspace runtimes, on the hosts
 /// <c>{linkId:N}.{Gateway:Domain}</c>. Every request is checked against the in-memory <see cref="DevLinkDirectory"/>
-/// (no database round trip): a signed session cookie (set by <c>/__envforge/open?token=</c>) bound to this host's link
-/// and its current token generation; the link not revoked and not past its expiry by this clock; the path canonical
-/// and on an allowed surface; then the request goes to that one service of that one workspace, waking it if asleep.
+/// (no database round trip): a signed session cookie (set by <c>/__envforge/open?token=</c>, or <c>?ticket=</c> for a
+/// link with an audience) bound to this host's link and its current token generation; for a link with an audience, the
+/// session's person still a member and still in it; the link not revoked and not past its expiry by this clock; the path
+/// canonical and on an allowed surface; then the request goes to that one service of that one workspace, waking it if asleep.
 /// </summary>
 public sealed partial class DevLinkGateway(
     DevLinkDirectory directory,
@@ -62,6 +63,7 @@ public sealed partial class DevLinkGateway(
     private readonly ConcurrentDictionary<Guid, long> _lastHeartbeat = new();
     private readonly ConcurrentDictionary<Guid, long> _lastWake = new();
     private readonly TimeSpan _maxStaleness = feed.Value.MaxStaleness;
+    private readonly UsedTickets _tickets = new();
 
     private readonly ForwarderRequestConfig _requestConfig = new() { ActivityTimeout = options.Value.UpstreamTimeout };
     private readonly LinkTransformer _transformer = new(options.Value.CookieName);
@@ -184,26 +186,22 @@ public sealed partial class DevLinkGateway(
         return previous == long.MinValue ? last.TryAdd(key, now) : last.TryUpdate(key, now, previous);
     }
 
-    /// <summary>First use: a valid token for this host's link becomes a session cookie, then a redirect drops the token from the URL.</summary>
+    /// <summary>
+    /// First use: a valid token for this host's link (or, for a link with an audience, a one-use ticket from
+    /// <c>POST /dev-links/open</c>) becomes a session cookie, then a redirect drops it from the URL.
+    /// </summary>
     private async Task OpenAsync(HttpContext http, Guid linkId)
     {
-        var token = http.Request.Query["token"].ToString();
-        if (!signer.TryReadToken(token, out var signed) || signed.LinkId != linkId || !directory.TryGetLink(linkId, out var link)
-            || signed.Generation != link.Generation
-            || !CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(token)), link.TokenHash))
+        var ticket = http.Request.Query["ticket"];
+        var opened = ticket.Count > 0 ? OpenWithTicket(ticket.ToString(), linkId) : OpenWithToken(http.Request.Query["token"].ToString(), linkId);
+        if (opened.Refusal is { } refusal)
         {
-            await RefuseAsync(http, StatusCodes.Status404NotFound, "This dev link is not valid (mistyped, rotated or not for this address).");
+            await RefuseAsync(http, refusal.Status, refusal.Detail);
             return;
         }
 
-        var now = time.GetUtcNow();
-        if (!link.IsUsable(now))
-        {
-            await RefuseAsync(http, StatusCodes.Status410Gone, "This dev link was revoked or has expired.");
-            return;
-        }
-
-        http.Response.Cookies.Append(_options.CookieName, signer.IssueSession(linkId, link.Generation, link.ExpiresAt), new CookieOptions
+        var link = opened.Link!;
+        http.Response.Cookies.Append(_options.CookieName, signer.IssueSession(linkId, link.Generation, link.ExpiresAt, opened.Subject), new CookieOptions
         {
             HttpOnly = true,
             Secure = string.Equals(_options.Scheme, "https", StringComparison.OrdinalIgnoreCase),
@@ -217,9 +215,66 @@ public sealed partial class DevLinkGateway(
         http.Response.Headers.Location = "/";
         if (!link.FirstUseRecorded)
         {
-            await RecordFirstUseAsync(link, http.RequestAborted);
+            await RecordFirstUseAsync(link, opened.Subject ?? "gateway", http.RequestAborted);
         }
     }
+
+    private readonly record struct Opened(LinkBinding? Link, string? Subject, Refusal? Refusal);
+
+    private Opened OpenWithToken(string token, Guid linkId)
+    {
+        if (!signer.TryReadToken(token, out var signed) || signed.LinkId != linkId || !directory.TryGetLink(linkId, out var link)
+            || signed.Generation != link.Generation
+            || !CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(token)), link.TokenHash))
+        {
+            return Refused(StatusCodes.Status404NotFound, "This dev link is not valid (mistyped, rotated or not for this address).");
+        }
+
+        if (!link.IsUsable(time.GetUtcNow()))
+        {
+            return Refused(StatusCodes.Status410Gone, "This dev link was revoked or has expired.");
+        }
+
+        return link.Audience is null
+            ? new Opened(link, null, null)
+            : Refused(StatusCodes.Status401Unauthorized, SignInToOpen);
+    }
+
+    /// <summary>A ticket: signed, for this host's link and its current generation, unexpired, unused, for someone the link is shared with.</summary>
+    private Opened OpenWithTicket(string ticket, Guid linkId)
+    {
+        var now = time.GetUtcNow();
+        if (!signer.TryReadTicket(ticket, out var signed) || signed.LinkId != linkId || !directory.TryGetLink(linkId, out var link)
+            || signed.Generation != link.Generation)
+        {
+            return Refused(StatusCodes.Status404NotFound, "This open ticket is not valid (mistyped, for another link, or the link was rotated).");
+        }
+
+        if (signed.SessionExpiresAt <= now)
+        {
+            return Refused(StatusCodes.Status401Unauthorized, "This open ticket has expired. " + SignInToOpen);
+        }
+
+        if (!link.IsUsable(now))
+        {
+            return Refused(StatusCodes.Status410Gone, "This dev link was revoked or has expired.");
+        }
+
+        if (!directory.Allows(link, signed.Subject))
+        {
+            return Refused(StatusCodes.Status403Forbidden, NotShared);
+        }
+
+        return _tickets.TryUse(signed.Nonce!, signed.SessionExpiresAt!.Value, now)
+            ? new Opened(link, signed.Subject, null)
+            : Refused(StatusCodes.Status401Unauthorized, "This open ticket was already used. " + SignInToOpen);
+    }
+
+    private static Opened Refused(int status, string detail) => new(null, null, new Refusal(status, detail));
+
+    private const string SignInToOpen = "This dev link is shared with named people: sign in to EnvForge and open it there (POST /dev-links/open).";
+
+    private const string NotShared = "This dev link is not shared with you.";
 
     private readonly record struct Refusal(int Status, string Detail);
 
@@ -244,6 +299,13 @@ public sealed partial class DevLinkGateway(
         if (!link.IsUsable(now) || session.SessionExpiresAt <= now)
         {
             refusal = new(StatusCodes.Status410Gone, "This dev link was revoked or has expired.");
+            return false;
+        }
+
+        // A link with an audience: the session's person is still a member, and still in the audience, now.
+        if (!directory.Allows(link, session.Subject))
+        {
+            refusal = session.Subject is null ? new(StatusCodes.Status401Unauthorized, SignInToOpen) : new(StatusCodes.Status403Forbidden, NotShared);
             return false;
         }
 
@@ -305,14 +367,14 @@ public sealed partial class DevLinkGateway(
         await RefuseAsync(http, StatusCodes.Status503ServiceUnavailable, "The workspace is waking up; this page retries in a few seconds.", retryAfter: 5);
     }
 
-    private async Task RecordFirstUseAsync(LinkBinding link, CancellationToken ct)
+    private async Task RecordFirstUseAsync(LinkBinding link, string actor, CancellationToken ct)
     {
         try
         {
             await using var session = store.LightweightSession();
             var stream = await session.Events.FetchForWriting<DevLink>(link.LinkId, ct);
             if (stream.Aggregate is { } state
-                && DevLinkDecider.Decide(new RecordDevLinkUse(link.LinkId, link.Generation, "gateway", time.GetUtcNow()), state) is { Events.Count: > 0 } decision)
+                && DevLinkDecider.Decide(new RecordDevLinkUse(link.LinkId, link.Generation, actor, time.GetUtcNow()), state) is { Events.Count: > 0 } decision)
             {
                 stream.AppendMany(decision.Events);
                 await session.SaveChangesAsync(ct);
@@ -339,6 +401,33 @@ public sealed partial class DevLinkGateway(
         linkId = Guid.Empty;
         var label = host.Length > _hostSuffix.Length ? host.AsSpan(0, host.Length - _hostSuffix.Length) : default;
         return label.Length == 32 && Guid.TryParseExact(label, "N", out linkId);
+    }
+
+    /// <summary>
+    /// The nonces of open tickets already used, each kept until its ticket expires: a ticket opens the link once (per
+    /// gateway process; tickets live a minute, so a restart can at most let one be used again within that minute).
+    /// </summary>
+    private sealed class UsedTickets
+    {
+        private readonly ConcurrentDictionary<string, DateTimeOffset> _used = new(StringComparer.Ordinal);
+        private DateTimeOffset _nextSweep;
+
+        public bool TryUse(string nonce, DateTimeOffset expiresAt, DateTimeOffset now)
+        {
+            if (now >= _nextSweep)
+            {
+                _nextSweep = now + TimeSpan.FromSeconds(30);
+                foreach (var (key, until) in _used)
+                {
+                    if (until < now)
+                    {
+                        _used.TryRemove(key, out _);
+                    }
+                }
+            }
+
+            return _used.TryAdd(nonce, expiresAt);
+        }
     }
 
     private enum Upgrade

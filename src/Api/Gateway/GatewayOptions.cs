@@ -28,8 +28,15 @@ public sealed class GatewayOptions
     /// <summary>How long the gateway waits for an upstream to answer before 504.</summary>
     public TimeSpan UpstreamTimeout { get; set; } = TimeSpan.FromSeconds(100);
 
+    /// <summary>How long an open ticket (for a link with an audience) may wait before it is used.</summary>
+    public TimeSpan TicketLifetime { get; set; } = TimeSpan.FromSeconds(60);
+
     public string LinkHost(Guid linkId) => $"{linkId:N}.{Domain}";
 
-    public string OpenUrl(Guid linkId, string token) =>
-        $"{Scheme}://{LinkHost(linkId)}{(PublicPort is { } port ? $":{port}" : "")}/__envforge/open?token={Uri.EscapeDataString(token)}";
+    /// <summary>The link's origin as its URLs have it: with the published port, when there is one.</summary>
+    public string Origin(Guid linkId) => $"{Scheme}://{LinkHost(linkId)}{(PublicPort is { } port ? $":{port}" : "")}";
+
+    public string OpenUrl(Guid linkId, string token) => $"{Origin(linkId)}/__envforge/open?token={Uri.EscapeDataString(token)}";
+
+    public string TicketUrl(Guid linkId, string ticket) => $"{Origin(linkId)}/__envforge/open?ticket={Uri.EscapeDataString(ticket)}";
 }

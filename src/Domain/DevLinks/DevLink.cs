@@ -11,6 +11,9 @@ public sealed record DevLink(
     /// <summary>The token generations that have been used at least once.</summary>
     public IReadOnlyList<int> UsedGenerations { get; init; } = [];
 
+    /// <summary>Who may open the link beyond holding it; null for anyone with the link.</summary>
+    public DevLinkAudience? Audience { get; init; }
+
     public DateTimeOffset? RevokedAt { get; init; }
 
     public DateTimeOffset? ExpiredAt { get; init; }
@@ -22,10 +25,14 @@ public sealed record DevLink(
 
     public static DevLink? Evolve(DevLink? state, IDevLinkEvent @event) => @event switch
     {
-        DevLinkIssued e => new DevLink(e.LinkId, e.OrgId, e.WorkspaceId, e.Service, e.Issuer, e.ExpiresAt, e.Surfaces, e.KeyId, e.TokenHash, e.At),
+        DevLinkIssued e => new DevLink(e.LinkId, e.OrgId, e.WorkspaceId, e.Service, e.Issuer, e.ExpiresAt, e.Surfaces, e.KeyId, e.TokenHash, e.At)
+        {
+            Audience = e.Audience,
+        },
         DevLinkFirstUsed e => state! with { UsedGenerations = [.. state.UsedGenerations, e.Generation] },
         DevLinkRotated e => state! with { Generation = e.Generation, KeyId = e.KeyId, TokenHash = e.TokenHash },
         DevLinkSurfacesChanged e => state! with { Surfaces = e.Surfaces },
+        DevLinkAudienceChanged e => state! with { Audience = e.Audience },
         DevLinkRevoked e => state! with { RevokedAt = e.At },
         DevLinkExpired e => state! with { ExpiredAt = e.At },
         _ => state,

@@ -18,6 +18,7 @@ public static class DevLinkDecider
         RecordDevLinkUse c => RecordUse(c, state),
         RotateDevLink c => MayNotManage(state, c.OrgId, c.ActorRole, c.Actor) ?? Rotate(c, state),
         ChangeDevLinkSurfaces c => MayNotManage(state, c.OrgId, c.ActorRole, c.Actor) ?? ChangeSurfaces(c, state),
+        ChangeDevLinkAudience c => MayNotManage(state, c.OrgId, c.ActorRole, c.Actor) ?? ChangeAudience(c, state),
         RevokeDevLink c => MayNotManage(state, c.OrgId, c.ActorRole, c.Actor) ?? Revoke(c, state),
         ExpireDevLink c => Expire(c, state),
         _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "unknown dev link command"),
@@ -36,6 +37,7 @@ public static class DevLinkDecider
 
         var expiry = c.Expiry ?? c.Policy.DefaultExpiry;
         var surfaces = Normalize(c.Surfaces);
+        var audience = DevLinkAudience.Normalize(c.Audience?.Users, c.Audience?.Roles);
         Rejection? refused = c.IssuerRole switch
         {
             null => OrganizationRejections.NotFound,
@@ -45,10 +47,11 @@ public static class DevLinkDecider
             _ when surfaces is null => DevLinkRejections.SurfacesRequired,
             _ when expiry < DevLinkPolicy.MinimumExpiry => DevLinkRejections.ExpiryTooShort,
             _ when expiry > c.Policy.MaximumExpiry => DevLinkRejections.ExpiryExceedsPolicy(c.Policy.MaximumExpiry),
+            _ when audience?.Validate(c.Members) is { } invalid => invalid,
             _ => null,
         };
         return refused ?? Decision.Accept(new DevLinkIssued(
-            c.LinkId, c.OrgId, c.WorkspaceId, c.Service, c.Actor, c.Now + expiry, surfaces!, c.KeyId, c.TokenHash, c.Actor, c.Now));
+            c.LinkId, c.OrgId, c.WorkspaceId, c.Service, c.Actor, c.Now + expiry, surfaces!, c.KeyId, c.TokenHash, c.Actor, c.Now, audience));
     }
 
     private static Decision RecordUse(RecordDevLinkUse c, DevLink state) =>
@@ -69,6 +72,14 @@ public static class DevLinkDecider
         null => DevLinkRejections.SurfacesRequired,
         var surfaces when surfaces.SequenceEqual(state.Surfaces) => Decision.None,
         var surfaces => Decision.Accept(new DevLinkSurfacesChanged(state.Id, state.OrgId, surfaces, c.Actor, c.Now)),
+    };
+
+    private static Decision ChangeAudience(ChangeDevLinkAudience c, DevLink state) => DevLinkAudience.Normalize(c.Audience?.Users, c.Audience?.Roles) switch
+    {
+        _ when state.HasEnded => DevLinkRejections.Ended,
+        { } audience when audience.Validate(c.Members) is { } invalid => invalid,
+        var audience when DevLinkAudience.Same(audience, state.Audience) => Decision.None,
+        var audience => Decision.Accept(new DevLinkAudienceChanged(state.Id, state.OrgId, audience, c.Actor, c.Now)),
     };
 
     private static Decision Revoke(RevokeDevLink c, DevLink state) => state switch
@@ -119,6 +130,19 @@ public static class DevLinkRejections
     public static readonly Rejection ReasonTooLong = new(
         "dev_link.reason_too_long", $"The reason must be at most {DevLinkDecider.MaxReasonLength} characters.", RejectionKind.Unprocessable);
 
+    public static readonly Rejection NotSharedWithYou = new(
+        "dev_link.not_shared_with_you", "This dev link is shared with named people or roles, and you are not among them.", RejectionKind.Forbidden);
+
+    public static readonly Rejection AudienceTooLarge = new(
+        "dev_link.audience_too_large", $"A link is shared with at most {DevLinkAudience.MaxUsers} named users; share it with a role instead.",
+        RejectionKind.Unprocessable);
+
+    public static readonly Rejection AudienceUserInvalid = new(
+        "dev_link.audience_user_invalid", $"A user is named by their subject: 1 to {DevLinkAudience.MaxSubjectLength} characters.", RejectionKind.Unprocessable);
+
+    public static readonly Rejection AudienceRoleInvalid = new(
+        "dev_link.audience_role_invalid", $"Roles are: {string.Join(", ", Enum.GetNames<Role>())}.", RejectionKind.Unprocessable);
+
     public static readonly Rejection PolicyOutOfRange = new(
         "dev_link_policy.maximum_out_of_range",
         $"The maximum expiry must be between {DevLinkPolicy.MinimumExpiry.TotalMinutes:0} minutes and {DevLinkPolicy.Ceiling.TotalDays:0} days.",
@@ -134,6 +158,10 @@ public static class DevLinkRejections
 
     public static Rejection ExpiryExceedsPolicy(TimeSpan maximum) => new(
         "dev_link.expiry_exceeds_policy", $"The expiry exceeds the organization's maximum of {maximum.TotalHours:0.##} hours.", RejectionKind.Unprocessable);
+
+    public static Rejection AudienceUserNotMember(string subject) => new(
+        "dev_link.audience_user_not_member", $"'{subject}' is not a member of this organization; a link is shared only with its members.",
+        RejectionKind.Unprocessable);
 
     public static Rejection NotYetDue(DateTimeOffset expiresAt) =>
         new("dev_link.not_yet_due", $"The link expires at {expiresAt:O}, not yet.", RejectionKind.Conflict);

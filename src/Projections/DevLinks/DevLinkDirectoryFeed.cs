@@ -1,4 +1,5 @@
 using EnvForge.Domain.DevLinks;
+using EnvForge.Domain.Organizations;
 using EnvForge.Domain.Workspaces;
 using Marten;
 using Microsoft.Extensions.Hosting;
@@ -28,8 +29,9 @@ public sealed class DevLinkDirectoryOptions
 }
 
 /// <summary>
-/// Keeps <see cref="DevLinkDirectory"/> current: loads every live link and workspace at start, then polls the event
-/// table for events past its mark and reloads the snapshot of each stream they touch (an idempotent step, so an event
+/// Keeps <see cref="DevLinkDirectory"/> current: loads every live link and workspace (and the members of each org with
+/// a link that has an audience) at start, then polls the event table for events past its mark and reloads the snapshot
+/// of each stream they touch (an idempotent step, so an event
 /// seen twice is harmless). The mark only moves over a hole in the sequence once the hole is older than the gap
 /// timeout, so a transaction that commits late is not skipped.
 /// </summary>
@@ -81,7 +83,9 @@ public sealed partial class DevLinkDirectoryFeed(
 
         var links = rows.Where(r => r.Type.StartsWith("dev_link.", StringComparison.Ordinal)).Select(r => r.StreamId).Distinct().ToList();
         var workspaces = rows.Where(r => r.Type.StartsWith("workspace.", StringComparison.Ordinal)).Select(r => r.StreamId).Distinct().ToList();
-        await ReloadAsync(links, workspaces, ct);
+        var orgs = rows.Where(r => r.Type.StartsWith("organization.", StringComparison.Ordinal) && directory.TracksOrg(r.StreamId))
+            .Select(r => r.StreamId).Distinct().ToList();
+        await ReloadAsync(links, workspaces, orgs, ct);
         Advance(rows);
         directory.MarkSynced(started);
     }
@@ -93,10 +97,13 @@ public sealed partial class DevLinkDirectoryFeed(
         _mark = await SettledSequenceAsync(ct);
         await using var session = store.QuerySession();
         var now = time.GetUtcNow();
-        foreach (var link in await session.Query<DevLink>().Where(l => l.RevokedAt == null && l.ExpiredAt == null && l.ExpiresAt > now).ToListAsync(ct))
+        var live = await session.Query<DevLink>().Where(l => l.RevokedAt == null && l.ExpiredAt == null && l.ExpiresAt > now).ToListAsync(ct);
+        foreach (var link in live)
         {
             directory.Put(link);
         }
+
+        await LoadOrgsAsync(session, live.Where(l => l.Audience is not null).Select(l => l.OrgId).Distinct().ToList(), ct);
 
         foreach (var workspace in await session.Query<Workspace>().Where(w => w.Status == WorkspaceStatus.Ready).ToListAsync(ct))
         {
@@ -107,7 +114,7 @@ public sealed partial class DevLinkDirectoryFeed(
         LogLoaded(logger, directory.LinkCount, _mark);
     }
 
-    private async Task ReloadAsync(List<Guid> links, List<Guid> workspaces, CancellationToken ct)
+    private async Task ReloadAsync(List<Guid> links, List<Guid> workspaces, List<Guid> orgs, CancellationToken ct)
     {
         await using var session = store.QuerySession();
         if (links.Count > 0)
@@ -118,6 +125,10 @@ public sealed partial class DevLinkDirectoryFeed(
                 if (loaded.TryGetValue(id, out var link))
                 {
                     directory.Put(link);
+                    if (link.Audience is not null && !directory.TracksOrg(link.OrgId) && !orgs.Contains(link.OrgId))
+                    {
+                        orgs.Add(link.OrgId); // its first link with an audience: follow the org's members from now on
+                    }
                 }
                 else
                 {
@@ -126,11 +137,34 @@ public sealed partial class DevLinkDirectoryFeed(
             }
         }
 
+        await LoadOrgsAsync(session, orgs, ct);
+
         if (workspaces.Count > 0)
         {
             foreach (var workspace in await session.LoadManyAsync<Workspace>(ct, workspaces))
             {
                 directory.Put(workspace);
+            }
+        }
+    }
+
+    private async Task LoadOrgsAsync(IQuerySession session, List<Guid> orgs, CancellationToken ct)
+    {
+        if (orgs.Count == 0)
+        {
+            return;
+        }
+
+        var loaded = (await session.LoadManyAsync<Organization>(ct, orgs)).ToDictionary(o => o.Id);
+        foreach (var id in orgs)
+        {
+            if (loaded.TryGetValue(id, out var org))
+            {
+                directory.Put(org);
+            }
+            else
+            {
+                directory.RemoveOrg(id);
             }
         }
     }

@@ -157,6 +157,84 @@ public sealed class DevLinkSignerTests
         Assert.False(signer.TryReadSession(tamper(session), out _), what);
     }
 
+    [Theory]
+    [InlineData("alice")]
+    [InlineData("auth0|5f1c.2b-9e")] // dots and pipes: the subject is encoded, so it cannot add a part
+    [InlineData("zoë@example.com")]
+    public void A_signed_in_session_round_trips_with_its_subject(string subject)
+    {
+        var signer = Signer("k1", ("k1", KeyOne));
+        var expires = DateTimeOffset.FromUnixTimeSeconds(1_900_000_000);
+
+        var session = signer.IssueSession(LinkId, 2, expires, subject);
+
+        Assert.StartsWith($"efu1.{LinkId:N}.2.1900000000.", session, StringComparison.Ordinal);
+        Assert.DoesNotContain(subject, session, StringComparison.Ordinal);
+        Assert.True(signer.TryReadSession(session, out var read));
+        Assert.Equal(new SignedLink(LinkId, 2, "k1", expires, subject), read);
+        Assert.False(signer.TryReadTicket(session, out _));
+        Assert.False(signer.TryReadToken(session, out _));
+    }
+
+    [Fact]
+    public void A_ticket_round_trips_with_its_subject_expiry_and_a_fresh_nonce()
+    {
+        var signer = Signer("k1", ("k1", KeyOne));
+        var expires = DateTimeOffset.FromUnixTimeSeconds(1_900_000_060);
+
+        var one = signer.IssueTicket(LinkId, 3, "alice", expires);
+        var two = signer.IssueTicket(LinkId, 3, "alice", expires);
+
+        Assert.NotEqual(one, two);
+        Assert.True(signer.TryReadTicket(one, out var first));
+        Assert.True(signer.TryReadTicket(two, out var second));
+        Assert.Equal((LinkId, 3, "alice", expires), (first.LinkId, first.Generation, first.Subject, first.SessionExpiresAt));
+        Assert.NotNull(first.Nonce);
+        Assert.NotEqual(first.Nonce, second.Nonce);
+
+        // A ticket is neither a session nor a token, whatever its prefix is made to say.
+        Assert.False(signer.TryReadSession(one, out _));
+        Assert.False(signer.TryReadToken(one, out _));
+        Assert.False(signer.TryReadSession("efu1" + one[4..], out _));
+    }
+
+    public static TheoryData<string, Func<string, string>> TicketTampering => new()
+    {
+        { "the subject changed", t => Replace(t, 4, System.Buffers.Text.Base64Url.EncodeToString("mallory"u8)) },
+        { "the subject removed", t => Replace(t, 4, "") },
+        { "the expiry pushed out", t => Replace(t, 3, "1900086400") },
+        { "the link id changed", t => Replace(t, 1, Guid.NewGuid().ToString("N")) },
+        { "the generation changed", t => Replace(t, 2, "4") },
+        { "the nonce changed", t => Replace(t, 5, FlipChar(t.Split('.')[5], 2)) },
+        { "a char of the MAC flipped", t => Replace(t, 7, FlipChar(t.Split('.')[7], 5)) },
+        { "the key id changed", t => Replace(t, 6, "k2") },
+        { "the nonce dropped", t => string.Join('.', t.Split('.').Where((_, i) => i != 5)) },
+        { "the prefix changed", t => Replace(t, 0, "efu1") },
+    };
+
+    [Theory]
+    [MemberData(nameof(TicketTampering))]
+    public void A_tampered_ticket_does_not_verify(string what, Func<string, string> tamper)
+    {
+        var signer = Signer("k1", ("k1", KeyOne), ("k2", KeyTwo));
+        var ticket = signer.IssueTicket(LinkId, 3, "alice", DateTimeOffset.FromUnixTimeSeconds(1_900_000_060));
+        var tampered = tamper(ticket);
+        Assert.NotEqual(ticket, tampered);
+
+        Assert.False(signer.TryReadTicket(tampered, out _), what);
+        Assert.False(signer.TryReadSession(tampered, out _), what);
+    }
+
+    [Fact]
+    public void A_signed_in_session_with_its_subject_changed_does_not_verify()
+    {
+        var signer = Signer("k1", ("k1", KeyOne));
+        var session = signer.IssueSession(LinkId, 2, DateTimeOffset.FromUnixTimeSeconds(1_900_000_000), "alice");
+
+        Assert.False(signer.TryReadSession(Replace(session, 4, System.Buffers.Text.Base64Url.EncodeToString("root"u8)), out _));
+        Assert.False(signer.TryReadSession(string.Join('.', session.Split('.').Where((_, i) => i != 4)), out _)); // the subject dropped: not an efs1
+    }
+
     [Fact]
     public void A_token_from_another_key_ring_with_the_same_key_id_does_not_verify()
     {
