@@ -51,7 +51,7 @@ public sealed record AudienceRequest(List<string>? Users, List<string>? Roles)
     {
         public Validator()
         {
-            RuleFor(r => r.Users).Must(u => u is null || u.Count <= DevLinkAudience.MaxUsers)
+            RuleFor(r => r.Users).Must(u => u is null || u.Distinct(StringComparer.Ordinal).Count() <= DevLinkAudience.MaxUsers)
                 .WithMessage($"Name at most {DevLinkAudience.MaxUsers} users; share with a role instead.");
             RuleForEach(r => r.Users).NotEmpty().MaximumLength(DevLinkAudience.MaxSubjectLength);
             RuleForEach(r => r.Roles).Must(r => EnumNames.IsName<Role>(r)).WithMessage($"Roles are: {string.Join(", ", Enum.GetNames<Role>())}.");

@@ -251,7 +251,8 @@ public static partial class DevLinkEndpoints
             return Problems.From(DevLinkRejections.NotSharedWithYou);
         }
 
-        var expiresAt = now + gateway.Value.TicketLifetime;
+        // Whole seconds: what the ticket carries, so the answer's expiresAt is exactly when the gateway stops taking it.
+        var expiresAt = DateTimeOffset.FromUnixTimeSeconds((now + gateway.Value.TicketLifetime).ToUnixTimeSeconds());
         var ticket = signer.IssueTicket(link.Id, link.Generation, subject, expiresAt);
         return TypedResults.Ok(new OpenDevLinkResponse(link.Id, gateway.Value.TicketUrl(link.Id, ticket), expiresAt));
     }
