@@ -5,7 +5,8 @@
 # Gateway benchmark: a small upstream reached directly vs through the dev-link gateway (a valid link to an awake
 # workspace, seeded as events) and vs YARP's forwarder alone, 1 and 32 clients; targets gateway >= 0.8 x direct req/s
 # and added p99 < 1 ms. Defaults: 5 s phases, 2 s warm-up, 3 rounds, a 100-byte body (--body 100,4096 for more sizes).
-# Usage: bash ops/bench.sh gateway [--seconds N] [--warmup N] [--rounds N] [--clients 1,32] [--body 100,4096]
+# --upstream-delay-ms N makes the upstream wait N ms before each answer (an app waiting on I/O) instead of answering at once.
+# Usage: bash ops/bench.sh gateway [--seconds N] [--warmup N] [--rounds N] [--clients 1,32] [--body 100,4096] [--upstream-process] [--upstream-delay-ms N]
 # Uses ENVFORGE_PG when set (a role that may CREATE DATABASE); otherwise starts the local PostgreSQL. Idempotent.
 # The bench creates its own database (envforge_bench_*) and drops it at the end.
 set -euo pipefail

@@ -78,9 +78,9 @@ internal sealed class ApiProcess : IAsyncDisposable
             new Dictionary<string, string>(), dataDirectory, "bare-forwarder.log");
 
     /// <summary>The bench in <c>upstream</c> mode: the gateway bench's upstream in a process of its own.</summary>
-    public static Task<ApiProcess> StartUpstreamAsync(IReadOnlyList<int> bodySizes, string dataDirectory) =>
+    public static Task<ApiProcess> StartUpstreamAsync(IReadOnlyList<int> bodySizes, int delayMs, string dataDirectory) =>
         LaunchAsync(
-            [typeof(ApiProcess).Assembly.Location, .. Upstream.Arguments(bodySizes)],
+            [typeof(ApiProcess).Assembly.Location, .. Upstream.Arguments(bodySizes, delayMs)],
             new Dictionary<string, string>(), new Dictionary<string, string>(), dataDirectory, "upstream.log");
 
     private static async Task<ApiProcess> LaunchAsync(

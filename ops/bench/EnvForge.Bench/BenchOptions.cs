@@ -12,7 +12,7 @@ internal sealed record BenchOptions(
 {
     public const string Usage =
         "usage: EnvForge.Bench [gateway] [--seconds N] [--warmup N] [--rounds N] [--clients 1,16] [--members-per-org N] [--daemon] " +
-        "[--body 100,4096] [--upstream-process] [--api PATH/EnvForge.Api.dll]";
+        "[--body 100,4096] [--upstream-process] [--upstream-delay-ms N] [--api PATH/EnvForge.Api.dll]";
 
     /// <summary>The client count the target "API >= 0.7 x raw" is judged at.</summary>
     public const int TargetClients = 16;
@@ -26,6 +26,12 @@ internal sealed record BenchOptions(
 
     /// <summary>Gateway mode: the upstream in a child process instead of the bench's own (where the clients run).</summary>
     public bool UpstreamProcess { get; init; }
+
+    /// <summary>
+    /// Gateway mode: how long the upstream waits before it answers (0, the default: at once). An app waiting on its
+    /// database or another service for a few milliseconds, which leaves the CPU free, unlike the trivial upstream.
+    /// </summary>
+    public int UpstreamDelayMs { get; init; }
 
     public static BenchOptions Parse(string[] args)
     {
@@ -49,6 +55,7 @@ internal sealed record BenchOptions(
                 "--api" => options with { ApiDll = value ?? throw new ArgumentException("--api needs a path") },
                 "--daemon" => options with { Daemon = true },
                 "--upstream-process" => options with { UpstreamProcess = true },
+                "--upstream-delay-ms" => options with { UpstreamDelayMs = Positive(args[i], value) },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };
             if (args[i] is not ("--daemon" or "--upstream-process" or "gateway"))

@@ -25,8 +25,8 @@ internal static class GatewayBenchmark
         // Create the schema here, once, so the API's start-up migration finds nothing to do and cannot race us.
         await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
 
-        await using var inProcess = options.UpstreamProcess ? null : await Upstream.StartAsync(options.BodyBytes);
-        await using var upstreamProcess = options.UpstreamProcess ? await ApiProcess.StartUpstreamAsync(options.BodyBytes, dataDirectory) : null;
+        await using var inProcess = options.UpstreamProcess ? null : await Upstream.StartAsync(options.BodyBytes, options.UpstreamDelayMs);
+        await using var upstreamProcess = options.UpstreamProcess ? await ApiProcess.StartUpstreamAsync(options.BodyBytes, options.UpstreamDelayMs, dataDirectory) : null;
         var upstream = inProcess?.BaseAddress ?? upstreamProcess!.BaseAddress;
         Func<TimeSpan>? upstreamCpu = upstreamProcess is null ? null : () => upstreamProcess.CpuTime;
         // Seeded before the API starts: the gateway's directory loads it with its first full load.

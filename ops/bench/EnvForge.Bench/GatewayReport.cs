@@ -46,6 +46,9 @@ internal sealed class GatewayReport(
         Line(options.UpstreamProcess
             ? "upstream  Kestrel in a process of its own (--upstream-process): 200 text/plain with a fixed body"
             : "upstream  Kestrel in the bench process: 200 text/plain with a fixed body; the bench's CPU is clients + upstream");
+        Line(options.UpstreamDelayMs > 0
+            ? $"          each answer waits {options.UpstreamDelayMs} ms first (--upstream-delay-ms: an app waiting on I/O, the CPU left free)"
+            : "          each answer at once (the worst case for any proxy: the hop is most of the work)");
         Line("sides     direct: the upstream itself. bare YARP: IHttpForwarder + HttpTransformer.Default alone, in a process of its own.");
         Line("          gateway: the API process, {linkId:N}.links.localhost -> DevLinkGateway -> IHttpForwarder -> Gateway:UpstreamTemplate");
         Line($"link      {opened}");

@@ -33,21 +33,23 @@ internal sealed class Upstream : IAsyncDisposable
 
     public static string PathFor(int bytes) => $"/r{bytes.ToString(CultureInfo.InvariantCulture)}";
 
-    /// <summary>The arguments of <see cref="RunAsync"/> for these sizes, <c>--urls</c> excepted.</summary>
-    public static string[] Arguments(IReadOnlyList<int> bodySizes) =>
-        [Mode, "--body", string.Join(',', bodySizes.Select(b => b.ToString(CultureInfo.InvariantCulture)))];
+    /// <summary>The arguments of <see cref="RunAsync"/> for these sizes and delay, <c>--urls</c> excepted.</summary>
+    public static string[] Arguments(IReadOnlyList<int> bodySizes, int delayMs) =>
+        [Mode, "--body", string.Join(',', bodySizes.Select(b => b.ToString(CultureInfo.InvariantCulture))), "--delay", delayMs.ToString(CultureInfo.InvariantCulture)];
 
-    /// <summary>Child-process mode: <c>--body 100,4096 --urls http://127.0.0.1:PORT</c>; serves until killed.</summary>
+    /// <summary>Child-process mode: <c>--body 100,4096 --delay MS --urls http://127.0.0.1:PORT</c>; serves until killed.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
         var sizes = args[Array.IndexOf(args, "--body") + 1].Split(',').Select(b => int.Parse(b, CultureInfo.InvariantCulture)).ToArray();
-        await using var upstream = await StartAsync(sizes, new Uri(args[Array.IndexOf(args, "--urls") + 1]).Port);
+        var delay = int.Parse(args[Array.IndexOf(args, "--delay") + 1], CultureInfo.InvariantCulture);
+        await using var upstream = await StartAsync(sizes, delay, new Uri(args[Array.IndexOf(args, "--urls") + 1]).Port);
         await Task.Delay(Timeout.Infinite);
         return 0;
     }
 
+    /// <param name="delayMs">How long each answer waits first (an app waiting on I/O); 0 for at once.</param>
     /// <param name="port">0 for any free port.</param>
-    public static async Task<Upstream> StartAsync(IReadOnlyList<int> bodySizes, int port = 0)
+    public static async Task<Upstream> StartAsync(IReadOnlyList<int> bodySizes, int delayMs = 0, int port = 0)
     {
         var bodies = bodySizes.Distinct().ToDictionary(PathFor, Body, StringComparer.Ordinal);
         bodies["/"] = Body(bodySizes[0]);
@@ -57,17 +59,23 @@ internal sealed class Upstream : IAsyncDisposable
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
         var app = builder.Build();
-        app.Run(http =>
+        var delay = TimeSpan.FromMilliseconds(delayMs);
+        app.Run(async http =>
         {
             if (!byPath.TryGetValue(http.Request.Path.Value ?? "/", out var body))
             {
                 http.Response.StatusCode = StatusCodes.Status404NotFound;
-                return Task.CompletedTask;
+                return;
+            }
+
+            if (delayMs > 0 && body.Length > 0)
+            {
+                await Task.Delay(delay, http.RequestAborted);
             }
 
             http.Response.ContentType = "text/plain";
             http.Response.ContentLength = body.Length;
-            return http.Response.Body.WriteAsync(body).AsTask();
+            await http.Response.Body.WriteAsync(body, http.RequestAborted);
         });
         await app.StartAsync();
         return new Upstream(app, new Uri(app.Urls.First()));
