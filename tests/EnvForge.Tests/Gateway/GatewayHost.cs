@@ -248,6 +248,24 @@ public sealed class GatewayHost : IAsyncDisposable
         return Links.SendAsync(request);
     }
 
+    /// <summary>Polls with a deadline until a request with the session is answered with <paramref name="status"/> (the directory feed is a poll behind).</summary>
+    public async Task<HttpResponseMessage> EventuallyAsync(Guid linkId, string path, string? cookie, string probe, HttpStatusCode status, TimeSpan? within = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            var response = await GetAsync(linkId, path, cookie, probe);
+            if (response.StatusCode == status)
+            {
+                return response;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"expected {(int)status}, still {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+            response.Dispose();
+            await Task.Delay(20);
+        }
+    }
+
     /// <summary>A WebSocket through the gateway to <paramref name="path"/> on the link's host.</summary>
     public async Task<ClientWebSocket> WebSocketAsync(Guid linkId, string path, string? cookie, string probe)
     {

@@ -24,54 +24,21 @@ public sealed class GatewaySharingTests(PostgresServer postgres, GatewaySharingT
     private static readonly object Viewers = new { roles = new[] { "Viewer" } };
 
     /// <summary>One API with its gateway for the class: an org (olga owns it; dev issues links; rev, val, sam and ada are members) and an outsider's org.</summary>
-    public sealed class Fixture : IAsyncDisposable
+    public sealed class Fixture : GatewayFixture
     {
-        private readonly SemaphoreSlim _gate = new(1, 1);
-
-        public GatewayHost? Host { get; private set; }
-
         public Guid Org { get; private set; }
 
         public Guid Workspace { get; private set; }
 
-        public Guid OtherWorkspace { get; private set; }
-
-        public async Task EnsureStartedAsync(PostgresServer postgres)
+        protected override async Task SeedAsync(GatewayHost host)
         {
-            await _gate.WaitAsync();
-            try
+            Org = await host.OrgAsync("olga");
+            foreach (var (user, role) in new[] { ("dev", "Developer"), ("rev", "Viewer"), ("val", "Viewer"), ("sam", "Support"), ("ada", "Admin") })
             {
-                if (Host is not null)
-                {
-                    return;
-                }
-
-                var host = await GatewayHost.StartAsync(await postgres.CreateDatabaseAsync(nameof(GatewaySharingTests)));
-                Org = await host.OrgAsync("olga");
-                foreach (var (user, role) in new[] { ("dev", "Developer"), ("rev", "Viewer"), ("val", "Viewer"), ("sam", "Support"), ("ada", "Admin") })
-                {
-                    await (await host.ApiAs("olga").PostJsonAsync($"/orgs/{Org}/members", new { userId = user, role })).AssertStatusAsync(HttpStatusCode.Created);
-                }
-
-                Workspace = await host.WorkspaceAsync(Org);
-                var other = await host.OrgAsync("bob");
-                OtherWorkspace = await host.WorkspaceAsync(other);
-                Host = host;
-            }
-            finally
-            {
-                _gate.Release();
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (Host is not null)
-            {
-                await Host.DisposeAsync();
+                await (await host.ApiAs("olga").PostJsonAsync($"/orgs/{Org}/members", new { userId = user, role })).AssertStatusAsync(HttpStatusCode.Created);
             }
 
-            _gate.Dispose();
+            Workspace = await host.WorkspaceAsync(Org);
         }
     }
 
@@ -148,21 +115,8 @@ public sealed class GatewaySharingTests(PostgresServer postgres, GatewaySharingT
         return cookie;
     }
 
-    private async Task<HttpResponseMessage> EventuallyAsync(Guid linkId, string? cookie, string probe, HttpStatusCode status, TimeSpan? within = null)
-    {
-        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(10));
-        while (true)
-        {
-            var response = await Host.GetAsync(linkId, "/", cookie, probe);
-            if (response.StatusCode == status)
-            {
-                return response;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"expected {(int)status}, still {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
-            await Task.Delay(20);
-        }
-    }
+    private Task<HttpResponseMessage> EventuallyAsync(Guid linkId, string? cookie, string probe, HttpStatusCode status) =>
+        Host.EventuallyAsync(linkId, "/", cookie, probe, status);
 
     /// <summary>Times from the API's answer until the gateway refuses the session with <paramref name="status"/>: at most a second.</summary>
     private async Task AssertRefusedWithinASecondAsync(Func<Task<HttpResponseMessage>> change, Guid linkId, string cookie, HttpStatusCode status)

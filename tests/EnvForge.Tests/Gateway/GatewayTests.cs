@@ -25,12 +25,8 @@ public sealed class GatewayTests(PostgresServer postgres, GatewayTests.Fixture f
     /// One database, one API with its gateway, one upstream for the whole class (tests tell their requests apart by probe):
     /// an org with a developer, an awake and a sleeping workspace, and another org with an awake workspace.
     /// </summary>
-    public sealed class Fixture : IAsyncDisposable
+    public sealed class Fixture : GatewayFixture
     {
-        private readonly SemaphoreSlim _gate = new(1, 1);
-
-        public GatewayHost? Host { get; private set; }
-
         public Guid Org { get; private set; }
 
         public Guid Awake { get; private set; }
@@ -44,42 +40,16 @@ public sealed class GatewayTests(PostgresServer postgres, GatewayTests.Fixture f
         /// <summary>A link with all four surfaces, opened, for tests that only read through it.</summary>
         public (IssuedLink Link, string Cookie) Shared { get; private set; }
 
-        /// <summary>Starts everything on first use (from a test, so a missing database is that test's skip, not a fixture failure).</summary>
-        public async Task EnsureStartedAsync(PostgresServer postgres)
+        protected override async Task SeedAsync(GatewayHost host)
         {
-            await _gate.WaitAsync();
-            try
-            {
-                if (Host is not null)
-                {
-                    return;
-                }
-
-                var host = await GatewayHost.StartAsync(await postgres.CreateDatabaseAsync(nameof(GatewayTests)));
-                Org = await host.OrgAsync("alice");
-                await (await host.ApiAs("alice").PostJsonAsync($"/orgs/{Org}/members", new { userId = "dev", role = "Developer" })).AssertStatusAsync(HttpStatusCode.Created);
-                Awake = await host.WorkspaceAsync(Org);
-                Asleep = await host.WorkspaceAsync(Org, awake: false);
-                OtherOrg = await host.OrgAsync("bob");
-                OtherOrgWorkspace = await host.WorkspaceAsync(OtherOrg);
-                var link = await host.IssueAsync("dev", Org, Awake, AllSurfaces);
-                Shared = (link, await host.SessionAsync(link));
-                Host = host;
-            }
-            finally
-            {
-                _gate.Release();
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (Host is not null)
-            {
-                await Host.DisposeAsync();
-            }
-
-            _gate.Dispose();
+            Org = await host.OrgAsync("alice");
+            await (await host.ApiAs("alice").PostJsonAsync($"/orgs/{Org}/members", new { userId = "dev", role = "Developer" })).AssertStatusAsync(HttpStatusCode.Created);
+            Awake = await host.WorkspaceAsync(Org);
+            Asleep = await host.WorkspaceAsync(Org, awake: false);
+            OtherOrg = await host.OrgAsync("bob");
+            OtherOrgWorkspace = await host.WorkspaceAsync(OtherOrg);
+            var link = await host.IssueAsync("dev", Org, Awake, AllSurfaces);
+            Shared = (link, await host.SessionAsync(link));
         }
     }
 
@@ -98,22 +68,8 @@ public sealed class GatewayTests(PostgresServer postgres, GatewayTests.Fixture f
         return (link, await Host.SessionAsync(link));
     }
 
-    /// <summary>Polls with a deadline until a request with the session is answered with <paramref name="status"/>.</summary>
-    private async Task<HttpResponseMessage> EventuallyAsync(Guid linkId, string path, string? cookie, string probe, HttpStatusCode status, TimeSpan? within = null)
-    {
-        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(10));
-        while (true)
-        {
-            var response = await Host.GetAsync(linkId, path, cookie, probe);
-            if (response.StatusCode == status)
-            {
-                return response;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"expected {(int)status}, still {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
-            await Task.Delay(20);
-        }
-    }
+    private Task<HttpResponseMessage> EventuallyAsync(Guid linkId, string path, string? cookie, string probe, HttpStatusCode status, TimeSpan? within = null) =>
+        Host.EventuallyAsync(linkId, path, cookie, probe, status, within);
 
     private static async Task AssertRefusedAsync(HttpResponseMessage response, HttpStatusCode status)
     {

@@ -58,7 +58,36 @@ public sealed class EventNameTests
     {
         var links = Names.Where(n => n.Name.StartsWith("dev_link.", StringComparison.Ordinal)).Select(n => n.Name).Order();
         Assert.Equal(
-            ["dev_link.expired.v1", "dev_link.first_used.v1", "dev_link.issued.v1", "dev_link.revoked.v1", "dev_link.rotated.v1", "dev_link.surfaces_changed.v1"],
+            [
+                "dev_link.audience_changed.v1", "dev_link.expired.v1", "dev_link.first_used.v1", "dev_link.issued.v1", "dev_link.revoked.v1",
+                "dev_link.rotated.v1", "dev_link.surfaces_changed.v1",
+            ],
             links);
+    }
+
+    /// <summary>
+    /// <c>dev_link.issued.v1</c> gained its audience without a new version: an event stored before then (no "audience"
+    /// in its JSON) must still read, as a link for anyone with it. Read with the store's own serializer.
+    /// </summary>
+    [Fact]
+    public void A_dev_link_issued_before_audiences_reads_as_open_to_anyone()
+    {
+        using var store = Marten.DocumentStore.For(o => EventStore.Configure(o, "Host=127.0.0.1;Database=unused"));
+        var serializer = store.Options.Serializer();
+        var issued = new Domain.DevLinks.DevLinkIssued(
+            Guid.CreateVersion7(), Guid.CreateVersion7(), Guid.CreateVersion7(), "web", "dev", DateTimeOffset.UnixEpoch.AddYears(60),
+            [Domain.DevLinks.DevLinkSurface.Web], "k1", new string('A', 64), "dev", DateTimeOffset.UnixEpoch.AddYears(59),
+            new Domain.DevLinks.DevLinkAudience(["rev"], []));
+        var json = System.Text.Json.Nodes.JsonNode.Parse(serializer.ToJson(issued))!.AsObject();
+        var key = json.Select(p => p.Key).Single(k => k.Equals("audience", StringComparison.OrdinalIgnoreCase));
+        Assert.NotNull(json[key]); // it is written today...
+        json.Remove(key); // ...and was not before
+
+        using var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json.ToJsonString()));
+        var old = serializer.FromJson<Domain.DevLinks.DevLinkIssued>(stream);
+
+        Assert.Null(old.Audience);
+        Assert.Equal(issued with { Audience = null }, old with { Surfaces = issued.Surfaces });
+        Assert.Null(Domain.DevLinks.DevLink.Evolve(null, old)!.Audience);
     }
 }
