@@ -410,13 +410,13 @@ public sealed partial class DevLinkGateway(
     private sealed class UsedTickets
     {
         private readonly ConcurrentDictionary<string, DateTimeOffset> _used = new(StringComparer.Ordinal);
-        private DateTimeOffset _nextSweep;
+        private long _nextSweepTicks;
 
         public bool TryUse(string nonce, DateTimeOffset expiresAt, DateTimeOffset now)
         {
-            if (now >= _nextSweep)
+            var due = Interlocked.Read(ref _nextSweepTicks);
+            if (now.UtcTicks >= due && Interlocked.CompareExchange(ref _nextSweepTicks, (now + TimeSpan.FromSeconds(30)).UtcTicks, due) == due)
             {
-                _nextSweep = now + TimeSpan.FromSeconds(30);
                 foreach (var (key, until) in _used)
                 {
                     if (until < now)
