@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -24,18 +23,8 @@ internal static class BareForwarder
         builder.Services.AddHttpForwarder();
         var app = builder.Build();
 
-        // The same handler settings as DevLinkGateway's, so the upstream leg is the same.
-        using var client = new HttpMessageInvoker(new SocketsHttpHandler
-        {
-            UseProxy = false,
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            UseCookies = false,
-            EnableMultipleHttp2Connections = true,
-            ActivityHeadersPropagator = null,
-            ConnectTimeout = TimeSpan.FromSeconds(15),
-            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
-        });
+        // The gateway's own handler settings, so the upstream leg is the same.
+        using var client = new HttpMessageInvoker(EnvForge.Api.Gateway.DevLinkGateway.CreateUpstreamHandler());
         var forwarder = app.Services.GetRequiredService<IHttpForwarder>();
         var config = new ForwarderRequestConfig { ActivityTimeout = TimeSpan.FromSeconds(100) };
         app.Run(async http =>

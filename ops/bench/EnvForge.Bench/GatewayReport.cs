@@ -37,9 +37,7 @@ internal sealed class GatewayReport(
 
         Line("EnvForge dev-link gateway: the same upstream directly vs through the gateway (valid link, awake workspace), one machine, one run");
         Line($"machine   {Environment.ProcessorCount} cores, .NET {Environment.Version}, PostgreSQL {postgresVersion}, server GC in every process");
-        var loadAtEnd = Report.LoadAverage();
-        var busy = new[] { _loadAtStart, loadAtEnd }.Any(l => double.TryParse(l, CultureInfo.InvariantCulture, out var v) && v > Environment.ProcessorCount);
-        Line($"          load average (1 min) {_loadAtStart} at start, {loadAtEnd} at end{(busy ? ": above the core count, other work competed for the CPUs" : "")}");
+        Line(Report.LoadLine(_loadAtStart));
         Line($"method    closed loop of GET, HTTP/1.1 keep-alive, one SocketsHttpHandler per side (one connection per client, connect to");
         Line($"          127.0.0.1, Host = the link's host for the gateway); {options.Seconds} s per phase, {options.Rounds} rounds of (direct, bare YARP,");
         Line($"          gateway) interleaved, order turned each round; rate and p50/p99 are medians over rounds; {options.WarmupSeconds} s warm-up per side");

@@ -32,9 +32,7 @@ internal sealed class Report(BenchOptions options, string postgresVersion, strin
 
         Line("EnvForge write path: raw Marten append vs API add-member (one event per transaction), one machine, one run");
         Line($"machine   {Environment.ProcessorCount} cores, .NET {Environment.Version}, PostgreSQL {postgresVersion}, server GC in both processes");
-        var loadAtEnd = LoadAverage();
-        var busy = new[] { _loadAtStart, loadAtEnd }.Any(l => double.TryParse(l, CultureInfo.InvariantCulture, out var v) && v > Environment.ProcessorCount);
-        Line($"          load average (1 min) {_loadAtStart} at start, {loadAtEnd} at end{(busy ? ": above the core count, other work competed for the CPUs" : "")}");
+        Line(LoadLine(_loadAtStart));
         Line($"method    closed loop; {options.Seconds} s per phase, {options.Rounds} rounds of (raw, api) interleaved, median; " +
              $"{options.WarmupSeconds} s warm-up per side and client count");
         Line("store     both sides use EventStore.Configure, so the same inline projections (Organization snapshot,");
@@ -78,6 +76,14 @@ internal sealed class Report(BenchOptions options, string postgresVersion, strin
         Line($"command   {Environment.GetEnvironmentVariable("ENVFORGE_BENCH_COMMAND") ?? "dotnet EnvForge.Bench.dll " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1))}");
         Line($"api       {apiCommandLine}");
         return text.ToString();
+    }
+
+    /// <summary>The load average at start and now, flagged when other work kept more than every core busy.</summary>
+    public static string LoadLine(string loadAtStart)
+    {
+        var loadAtEnd = LoadAverage();
+        var busy = new[] { loadAtStart, loadAtEnd }.Any(l => double.TryParse(l, CultureInfo.InvariantCulture, out var v) && v > Environment.ProcessorCount);
+        return $"          load average (1 min) {loadAtStart} at start, {loadAtEnd} at end{(busy ? ": above the core count, other work competed for the CPUs" : "")}";
     }
 
     /// <summary>The 1-minute load average: the figures mean little when other work kept the cores busy.</summary>

@@ -227,8 +227,7 @@ public static partial class DevLinkEndpoints
 
         var link = await session.LoadAsync<DevLink>(signed.LinkId, ct);
         if (link is null || signed.Generation != link.Generation
-            || !System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
-                Convert.FromHexString(DevLinkSigner.Hash(token)), Convert.FromHexString(link.TokenHash)))
+            || !DevLinkSigner.HashMatches(token, Convert.FromHexString(link.TokenHash)))
         {
             return Problems.NotFound("dev_link");
         }

@@ -90,6 +90,10 @@ public sealed class DevLinkSigner
     /// <summary>Hex SHA-256 of a token: what the stream and the gateway's directory hold.</summary>
     public static string Hash(string token) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 
+    /// <summary>Whether <paramref name="token"/> hashes to <paramref name="storedHash"/> (the raw SHA-256), in constant time.</summary>
+    public static bool HashMatches(string token, ReadOnlySpan<byte> storedHash) =>
+        CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(token)), storedHash);
+
     /// <summary>False for anything malformed, signed by an unknown key, or tampered with.</summary>
     public bool TryReadToken(string? token, out SignedLink link)
     {

@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
-using System.Security.Cryptography;
-using System.Text;
 using EnvForge.Api.DevLinks;
 using EnvForge.Domain.DevLinks;
 using EnvForge.Domain.Workspaces;
@@ -38,7 +36,10 @@ public sealed partial class DevLinkGateway(
 
     private readonly GatewayOptions _options = options.Value;
     private readonly string _hostSuffix = "." + options.Value.Domain.ToLowerInvariant();
-    private readonly HttpMessageInvoker _client = new(new SocketsHttpHandler
+    private readonly HttpMessageInvoker _client = new(CreateUpstreamHandler());
+
+    /// <summary>How the gateway reaches upstreams: no proxy, redirects, decompression, cookies or trace headers of its own.</summary>
+    public static SocketsHttpHandler CreateUpstreamHandler() => new()
     {
         UseProxy = false,
         AllowAutoRedirect = false,
@@ -48,7 +49,7 @@ public sealed partial class DevLinkGateway(
         ActivityHeadersPropagator = null,
         ConnectTimeout = TimeSpan.FromSeconds(15),
         PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
-    });
+    };
 
     /// <summary>How often a forwarded request tells the runtime workflow the workspace is in use (its idle timer restarts).</summary>
     private static readonly TimeSpan HeartbeatEvery = TimeSpan.FromSeconds(60);
@@ -225,7 +226,7 @@ public sealed partial class DevLinkGateway(
     {
         if (!signer.TryReadToken(token, out var signed) || signed.LinkId != linkId || !directory.TryGetLink(linkId, out var link)
             || signed.Generation != link.Generation
-            || !CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(token)), link.TokenHash))
+            || !DevLinkSigner.HashMatches(token, link.TokenHash))
         {
             return Refused(StatusCodes.Status404NotFound, "This dev link is not valid (mistyped, rotated or not for this address).");
         }
