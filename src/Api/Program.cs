@@ -1,7 +1,10 @@
+using EnvForge.Api.Audit;
 using EnvForge.Api.DevLinks;
 using EnvForge.Api.Elevation;
 using EnvForge.Api.Infrastructure;
 using EnvForge.Api.Infrastructure.Auth;
+using EnvForge.Api.Organizations;
+using EnvForge.Api.Workspaces;
 
 // `EnvForge.Api token SUBJECT` mints an access token for the embedded default (see README).
 if (args is ["token", .. var tokenArgs])
@@ -9,15 +12,20 @@ if (args is ["token", .. var tokenArgs])
     return LocalTokenCommand.Run(tokenArgs, Console.Out, Console.Error);
 }
 
+// Every capability of the API, once: its services and its route group.
+IApiCapability[] capabilities =
+[
+    new OrganizationEndpoints(),
+    new WorkspaceEndpoints(),
+    new ElevationEndpoints(),
+    new DevLinkEndpoints(),
+    new AuditEndpoints(),
+];
+
 var builder = WebApplication.CreateBuilder(args);
-builder.AddEnvForge();
+builder.AddEnvForge(capabilities);
 
 var app = builder.Build();
-app.UseEnvForge();
-app.MapOrganizationEndpoints();
-app.MapWorkspaceEndpoints();
-app.MapAuditEndpoints();
-app.MapElevationEndpoints();
-app.MapDevLinkEndpoints();
+app.UseEnvForge(capabilities);
 await app.RunAsync();
 return 0;

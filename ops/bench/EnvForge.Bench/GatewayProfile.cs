@@ -4,7 +4,7 @@ using System.Net;
 using System.Reflection;
 using EnvForge.Api.Gateway;
 using EnvForge.Projections.DevLinks;
-using EnvForge.Workflows.Hosting;
+using EnvForge.Workflows.Infrastructure;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;

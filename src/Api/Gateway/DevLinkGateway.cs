@@ -4,8 +4,9 @@ using System.Net;
 using EnvForge.Api.DevLinks;
 using EnvForge.Domain.DevLinks;
 using EnvForge.Domain.Workspaces;
+using EnvForge.Api.Infrastructure;
+using EnvForge.Projections.Infrastructure;
 using EnvForge.Projections.DevLinks;
-using EnvForge.Workflows.Hosting;
 using EnvForge.Workflows.Workspaces;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
@@ -25,11 +26,12 @@ public sealed partial class DevLinkGateway(
     DevLinkDirectory directory,
     DevLinkSigner signer,
     IHttpForwarder forwarder,
-    IWorkflowLauncher workflows,
+    IWorkspaceWorkflows workflows,
     IOptions<GatewayOptions> options,
     IOptions<DevLinkDirectoryOptions> feed,
     TimeProvider time,
     Marten.IDocumentStore store,
+    StreamCommands commands,
     ILogger<DevLinkGateway> logger) : IDisposable
 {
     public const string OpenPath = "/__envforge/open";
@@ -156,7 +158,7 @@ public sealed partial class DevLinkGateway(
     /// <summary>Traffic through a link is activity: at most once a minute per workspace, restart its idle timer (fire and forget).</summary>
     private void KeepAwake(Guid workspaceId)
     {
-        if (!Due(_lastHeartbeat, workspaceId, HeartbeatEvery) || workflows.TryGetUnavailableReason() is not null)
+        if (!Due(_lastHeartbeat, workspaceId, HeartbeatEvery) || workflows.UnavailableReason is not null)
         {
             return;
         }
@@ -338,7 +340,7 @@ public sealed partial class DevLinkGateway(
 
     private async Task WakeAsync(HttpContext http, LinkBinding link, RuntimeBinding runtime)
     {
-        if (workflows.TryGetUnavailableReason() is { } unavailable)
+        if (workflows.UnavailableReason is { } unavailable)
         {
             await RefuseAsync(http, StatusCodes.Status503ServiceUnavailable, $"The workspace is asleep and cannot be woken: {unavailable}.", retryAfter: 30);
             return;
@@ -372,18 +374,13 @@ public sealed partial class DevLinkGateway(
     {
         try
         {
-            await using var session = store.LightweightSession();
-            var stream = await session.Events.FetchForWriting<DevLink>(link.LinkId, ct);
-            if (stream.Aggregate is { } state
-                && DevLinkDecider.Decide(new RecordDevLinkUse(link.LinkId, link.Generation, actor, time.GetUtcNow()), state) is { Events.Count: > 0 } decision)
-            {
-                stream.AppendMany(decision.Events);
-                await session.SaveChangesAsync(ct);
-            }
+            await commands.DecideAsync(DevLinkDecider.Decider, link.LinkId,
+                state => state is null ? null : new RecordDevLinkUse(link.LinkId, link.Generation, actor, time.GetUtcNow()),
+                new WriteContext(actor), ct);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            // Two first requests at once: one records it. The link works either way.
+            // The database unreachable for a moment: the link works either way, and the next first use records it.
             LogFirstUseNotRecorded(logger, link.LinkId, ex);
         }
     }

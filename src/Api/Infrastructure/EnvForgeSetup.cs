@@ -4,7 +4,7 @@ using EnvForge.Api.Gateway;
 using EnvForge.Api.Infrastructure.Auth;
 using EnvForge.Projections.DevLinks;
 using EnvForge.Projections.Infrastructure;
-using EnvForge.Workflows.Hosting;
+using EnvForge.Workflows.Infrastructure;
 using FluentValidation;
 using JasperFx.Events.Daemon;
 using Marten;
@@ -15,7 +15,7 @@ namespace EnvForge.Api.Infrastructure;
 /// <summary>Shared service defaults: Marten, auth, ProblemDetails, JSON, OpenAPI, health, Temporal.</summary>
 public static class EnvForgeSetup
 {
-    public static WebApplicationBuilder AddEnvForge(this WebApplicationBuilder builder)
+    public static WebApplicationBuilder AddEnvForge(this WebApplicationBuilder builder, IReadOnlyList<IApiCapability> capabilities)
     {
         var services = builder.Services;
         var configuration = builder.Configuration;
@@ -51,13 +51,18 @@ public static class EnvForgeSetup
 
         services.AddEnvForgeAuthentication(configuration);
         services.AddEnvForgeWorkflows(configuration, DataDirectory.Resolve(configuration));
-        services.AddOptions<EnvForge.Api.Organizations.PlatformAwsOptions>().Bind(configuration.GetSection("Aws"));
-        AddDevLinks(builder);
+        services.AddSingleton<StreamCommands>();
+        AddGateway(builder);
+        foreach (var capability in capabilities)
+        {
+            capability.AddServices(builder);
+        }
+
         return builder;
     }
 
-    /// <summary>Dev links: the signing key ring, the gateway's in-memory directory and its feed, and the gateway itself.</summary>
-    private static void AddDevLinks(WebApplicationBuilder builder)
+    /// <summary>The dev-link gateway: the link signing key ring, the in-memory directory and its feed, and the gateway itself.</summary>
+    private static void AddGateway(WebApplicationBuilder builder)
     {
         var services = builder.Services;
         var configuration = builder.Configuration;
@@ -77,7 +82,7 @@ public static class EnvForgeSetup
         builder.Logging.AddFilter("Microsoft.AspNetCore.Routing", LogLevel.Warning);
     }
 
-    public static WebApplication UseEnvForge(this WebApplication app)
+    public static WebApplication UseEnvForge(this WebApplication app, IReadOnlyList<IApiCapability> capabilities)
     {
         app.UseExceptionHandler();
 
@@ -93,6 +98,11 @@ public static class EnvForgeSetup
         app.MapOpenApi();
         app.MapScalarApiReference();
         app.MapHealthEndpoints();
+        foreach (var capability in capabilities)
+        {
+            capability.MapEndpoints(app);
+        }
+
         return app;
     }
 }

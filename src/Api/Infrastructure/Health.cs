@@ -1,4 +1,4 @@
-using EnvForge.Workflows.Hosting;
+using EnvForge.Workflows.Infrastructure;
 using Marten;
 
 namespace EnvForge.Api.Infrastructure;

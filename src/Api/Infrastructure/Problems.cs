@@ -31,6 +31,7 @@ public static class Problems
             RejectionKind.NotFound => StatusCodes.Status404NotFound,
             RejectionKind.Conflict => StatusCodes.Status409Conflict,
             RejectionKind.Forbidden => StatusCodes.Status403Forbidden,
+            RejectionKind.PaymentRequired => StatusCodes.Status402PaymentRequired,
             _ => StatusCodes.Status422UnprocessableEntity,
         },
         rejection.Code,
@@ -39,13 +40,16 @@ public static class Problems
             RejectionKind.NotFound => "Not found",
             RejectionKind.Conflict => "Conflict",
             RejectionKind.Forbidden => "Forbidden",
+            RejectionKind.PaymentRequired => "Payment required",
             _ => "Rule violated",
         },
         rejection.Message);
 
     /// <summary>The same answer for "does not exist" and "exists but you are not a member": nothing leaks across orgs.</summary>
-    public static ProblemHttpResult NotFound(string what = "organization") =>
-        Problem(StatusCodes.Status404NotFound, $"{what}.not_found", "Not found", $"No {what} with this id is visible to you.");
+    public static ProblemHttpResult NotFound(string what = "organization") => From(NotVisible(what));
+
+    /// <summary><see cref="NotFound"/> as a rejection, for the command path's <c>authorize</c> step.</summary>
+    public static Rejection NotVisible(string what) => new($"{what}.not_found", $"No {what} with this id is visible to you.", RejectionKind.NotFound);
 
     public static ProblemHttpResult Validation(IDictionary<string, string[]> errors) => Problem(
         StatusCodes.Status400BadRequest, "validation", "The request is invalid", "One or more fields are invalid; see errors.",

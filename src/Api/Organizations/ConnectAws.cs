@@ -2,7 +2,7 @@ using EnvForge.Api.Infrastructure;
 using EnvForge.Domain.Organizations;
 using EnvForge.Workflows.Security;
 using FluentValidation;
-using Marten;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace EnvForge.Api.Organizations;
 
@@ -18,19 +18,11 @@ public sealed record ConnectAwsRequest(string? RoleArn)
 
 public sealed record AwsConnectionResponse(bool Connected, string? AccountHint, string ExternalId);
 
-public sealed record WorkspacePolicyRequest(int? IdleTimeoutMinutes)
+/// <summary>Connects the org's AWS account (Owner/Admin): the role ARN is sealed (AES-256-GCM, bound to the org) before it is decided on.</summary>
+internal static class ConnectAwsHandler
 {
-    public sealed class Validator : AbstractValidator<WorkspacePolicyRequest>
-    {
-        public Validator() => RuleFor(r => r.IdleTimeoutMinutes).NotNull();
-    }
-}
-
-public sealed record WorkspacePolicyResponse(int IdleTimeoutMinutes);
-
-internal static class AwsConnectionHandlers
-{
-    public static async Task<IResult> ConnectAsync(Guid orgId, HttpContext http, IDocumentSession session, FieldEncryption encryption, TimeProvider time)
+    public static async Task<Results<Ok<AwsConnectionResponse>, ProblemHttpResult>> HandleAsync(
+        Guid orgId, HttpContext http, StreamCommands commands, FieldEncryption encryption, TimeProvider time)
     {
         var (body, problem) = await RequestBody.ReadAsync<ConnectAwsRequest>(http);
         if (problem is not null)
@@ -38,28 +30,14 @@ internal static class AwsConnectionHandlers
             return problem;
         }
 
+        var subject = http.User.Subject();
         var sealedArn = encryption.Seal(body!.RoleArn!, FieldEncryption.RoleArnPurpose(orgId));
         var hint = RoleArns.AccountHint(body.RoleArn!);
-        return await OrganizationStream.ExecuteAsync(http, session, orgId, Permission.ManagePolicy,
-            _ => new ConnectAws(orgId, sealedArn, hint, http.User.Subject(), time.GetUtcNow()),
-            (org, _, _) => TypedResults.Ok(new AwsConnectionResponse(true, org.Aws?.AccountHint, org.ExternalId)));
-    }
-
-    public static Task<IResult> DisconnectAsync(Guid orgId, HttpContext http, IDocumentSession session, TimeProvider time) =>
-        OrganizationStream.ExecuteAsync(http, session, orgId, Permission.ManagePolicy,
-            _ => new DisconnectAws(orgId, http.User.Subject(), time.GetUtcNow()),
-            (org, _, _) => TypedResults.Ok(new AwsConnectionResponse(false, null, org.ExternalId)));
-
-    public static async Task<IResult> SetWorkspacePolicyAsync(Guid orgId, HttpContext http, IDocumentSession session, TimeProvider time)
-    {
-        var (body, problem) = await RequestBody.ReadAsync<WorkspacePolicyRequest>(http);
-        if (problem is not null)
-        {
-            return problem;
-        }
-
-        return await OrganizationStream.ExecuteAsync(http, session, orgId, Permission.ManagePolicy,
-            _ => new SetWorkspacePolicy(orgId, body!.IdleTimeoutMinutes!.Value, http.User.Subject(), time.GetUtcNow()),
-            (org, _, _) => TypedResults.Ok(new WorkspacePolicyResponse(org.IdleTimeoutMinutes)));
+        var result = await commands.ExecuteAsync(http, OrganizationDecider.Decider, orgId,
+            _ => new ConnectAws(orgId, sealedArn, hint, subject, time.GetUtcNow()),
+            authorize: org => OrgAccess.Refusal(org, subject, Permission.ManagePolicy));
+        return result.Problem is { } refused
+            ? refused
+            : TypedResults.Ok(new AwsConnectionResponse(true, result.State.Aws?.AccountHint, result.State.ExternalId));
     }
 }

@@ -1,7 +1,7 @@
 using EnvForge.Api.Infrastructure;
 using EnvForge.Domain.Organizations;
 using FluentValidation;
-using Marten;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace EnvForge.Api.Organizations;
 
@@ -13,10 +13,11 @@ public sealed record RegisterOrganizationRequest(string? Name)
     }
 }
 
+/// <summary>Any signed-in user may register an org; they become its first Owner. The org's AWS external ID is generated here.</summary>
 internal static class RegisterOrganizationHandler
 {
-    /// <summary>Any signed-in user may register an org; they become its first Owner.</summary>
-    public static async Task<IResult> HandleAsync(HttpContext http, IDocumentSession session, TimeProvider time)
+    public static async Task<Results<Created<OrganizationResponse>, ProblemHttpResult>> HandleAsync(
+        HttpContext http, StreamCommands commands, TimeProvider time)
     {
         var (body, problem) = await RequestBody.ReadAsync<RegisterOrganizationRequest>(http);
         if (problem is not null)
@@ -26,19 +27,14 @@ internal static class RegisterOrganizationHandler
 
         var now = time.GetUtcNow();
         var subject = http.User.Subject();
-        var command = new RegisterOrganization(
-            Guid.CreateVersion7(now), body!.Name!.Trim(), ExternalIds.New(), subject, http.User.DisplayName(), now);
-        var decision = OrganizationDecider.Decide(command, null);
-        if (decision.Rejection is { } rejection)
+        var orgId = Guid.CreateVersion7(now);
+        var result = await commands.ExecuteAsync(http, OrganizationDecider.Decider, orgId,
+            _ => new RegisterOrganization(orgId, body!.Name!.Trim(), ExternalIds.New(), subject, http.User.DisplayName(), now));
+        if (result.Problem is { } refused)
         {
-            return Problems.From(rejection);
+            return refused;
         }
 
-        session.Events.StartStream<Organization>(command.OrgId, decision.Events);
-        await session.SaveChangesAsync(http.RequestAborted);
-
-        var org = decision.Events.Cast<IOrganizationEvent>().Aggregate((Organization?)null, Organization.Evolve)!;
-        ETags.Set(http.Response, decision.Events.Count);
-        return TypedResults.Created($"/orgs/{org.Id}", OrganizationResponse.From(org, subject, decision.Events.Count));
+        return TypedResults.Created($"/orgs/{orgId}", OrganizationResponse.From(result.State, subject, result.Version));
     }
 }

@@ -2,10 +2,10 @@ using EnvForge.Api.Infrastructure;
 using EnvForge.Domain.Organizations;
 using EnvForge.Domain.Workspaces;
 using EnvForge.Projections.Workspaces;
-using EnvForge.Workflows.Hosting;
 using EnvForge.Workflows.Workspaces;
 using FluentValidation;
 using Marten;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace EnvForge.Api.Workspaces;
 
@@ -49,11 +49,15 @@ public sealed record CreateWorkspaceRequest(string? Name, string? Repository, st
     }
 }
 
+/// <summary>
+/// Declares a workspace and starts provisioning it (Developer+): authorize -> validate -> decide -> (Temporal?) -> append
+/// -> start the provisioning workflow. Nothing is appended unless the workflow can be started.
+/// </summary>
 internal static class CreateWorkspaceHandler
 {
-    /// <summary>authenticate -> authorize -> validate -> load -> decide -> (Temporal?) -> append -> start the workflow.</summary>
-    public static async Task<IResult> HandleAsync(
-        Guid orgId, HttpContext http, IDocumentSession session, IWorkflowLauncher workflows, IRuntimeBudget budget, TimeProvider time)
+    public static async Task<Results<Accepted<WorkspaceResponse>, ProblemHttpResult>> HandleAsync(
+        Guid orgId, HttpContext http, IQuerySession session, StreamCommands commands, IWorkspaceWorkflows workflows, IRuntimeBudget budget,
+        TimeProvider time)
     {
         var ct = http.RequestAborted;
         var subject = http.User.Subject();
@@ -70,34 +74,23 @@ internal static class CreateWorkspaceHandler
         }
 
         var now = time.GetUtcNow();
+        var workspaceId = Guid.CreateVersion7(now);
         var command = new CreateWorkspace(
-            Guid.CreateVersion7(now), orgId, body!.Name!, body.Repository!, body.Branch!,
+            workspaceId, orgId, body!.Name!, body.Repository!, body.Branch!,
             body.Services!.Select(s => new ServiceSpec(s.Name!, s.Port!.Value)).ToList(),
             (body.Secrets ?? []).Select(s => new SecretRef(s.Name!, s.SsmPath!, s.Service!)).ToList(),
             AwsConnected: org!.Aws is not null,
             NameTaken: await WorkspaceDirectory.NameTakenAsync(session, orgId, body.Name!, ct),
             CanAffordRuntime: await budget.CanAffordMinimumRuntimeAsync(orgId, ct),
             subject, now);
-        var decision = WorkspaceDecider.Decide(command, null);
-        if (decision.Rejection is { } rejection)
+        var result = await commands.ExecuteAsync(http, WorkspaceDecider.Decider, workspaceId, _ => command,
+            beforeAppend: (_, _) => StreamCommands.RequireWorkflows(workflows.UnavailableReason));
+        if (result.Problem is { } refused)
         {
-            return rejection == WorkspaceRejections.InsufficientBalance
-                ? Problems.Problem(StatusCodes.Status402PaymentRequired, rejection.Code, "Payment required", rejection.Message)
-                : Problems.From(rejection);
+            return refused;
         }
 
-        // Nothing is appended unless the workflow can be started.
-        if (workflows.TryGetUnavailableReason() is { } unavailable)
-        {
-            return Problems.WorkflowsUnavailable(unavailable);
-        }
-
-        session.Events.StartStream<Workspace>(command.WorkspaceId, decision.Events);
-        await session.SaveChangesAsync(ct);
-        await workflows.StartProvisioningAsync(new ProvisionWorkspaceInput(command.WorkspaceId, orgId, subject), ct);
-
-        var workspace = decision.Events.Cast<IWorkspaceEvent>().Aggregate((Workspace?)null, Workspace.Evolve)!;
-        ETags.Set(http.Response, decision.Events.Count);
-        return TypedResults.Accepted($"/orgs/{orgId}/workspaces/{workspace.Id}", WorkspaceResponse.From(workspace));
+        await workflows.StartProvisioningAsync(new ProvisionWorkspaceInput(workspaceId, orgId, subject), ct);
+        return TypedResults.Accepted($"/orgs/{orgId}/workspaces/{workspaceId}", WorkspaceResponse.From(result.State));
     }
 }

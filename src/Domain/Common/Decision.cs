@@ -14,6 +14,9 @@ public enum RejectionKind
 
     /// <summary>The caller is a member but their role does not allow this.</summary>
     Forbidden,
+
+    /// <summary>The organization's wallet cannot pay for what was asked.</summary>
+    PaymentRequired,
 }
 
 /// <summary>A refusal as a value: a stable machine-readable code and a human message. Never carries secrets.</summary>

@@ -9,6 +9,9 @@ namespace EnvForge.Domain.DevLinks;
 /// </summary>
 public static class DevLinkDecider
 {
+    /// <summary>The stream's decisions as one value, for the API's and the activities' command paths.</summary>
+    public static Decider<IDevLinkCommand, DevLink> Decider { get; } = new(Decide, (state, e) => e is IDevLinkEvent typed ? DevLink.Evolve(state, typed) : state);
+
     public const int MaxReasonLength = 500;
 
     public static Decision Decide(IDevLinkCommand command, DevLink? state) => command switch

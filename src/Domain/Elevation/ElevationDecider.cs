@@ -9,6 +9,9 @@ namespace EnvForge.Domain.Elevation;
 /// </summary>
 public static class ElevationDecider
 {
+    /// <summary>The stream's decisions as one value, for the API's and the activities' command paths.</summary>
+    public static Decider<IElevationCommand, RootElevation> Decider { get; } = new(Decide, (state, e) => e is IElevationEvent typed ? RootElevation.Evolve(state, typed) : state);
+
     public const int MaxReasonLength = 500;
     public const int MaxTicketReferenceLength = 200;
 

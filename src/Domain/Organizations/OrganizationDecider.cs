@@ -6,6 +6,9 @@ namespace EnvForge.Domain.Organizations;
 /// <summary>Decisions on an Organization stream: pure functions of the command and the current state.</summary>
 public static class OrganizationDecider
 {
+    /// <summary>The stream's decisions as one value, for the API's and the activities' command paths.</summary>
+    public static Decider<IOrganizationCommand, Organization> Decider { get; } = new(Decide, (state, e) => e is IOrganizationEvent typed ? Organization.Evolve(state, typed) : state);
+
     public static Decision Decide(IOrganizationCommand command, Organization? state) => command switch
     {
         RegisterOrganization c => Register(c, state),

@@ -5,6 +5,9 @@ namespace EnvForge.Domain.Workspaces;
 /// <summary>Decisions on a Workspace stream. Steps arrive from the provisioning workflow; repeats of a step are no-ops.</summary>
 public static class WorkspaceDecider
 {
+    /// <summary>The stream's decisions as one value, for the API's and the activities' command paths.</summary>
+    public static Decider<IWorkspaceCommand, Workspace> Decider { get; } = new(Decide, (state, e) => e is IWorkspaceEvent typed ? Workspace.Evolve(state, typed) : state);
+
     public const int MaxServices = 20;
     public const int MaxSecrets = 50;
 
@@ -146,7 +149,7 @@ public static class WorkspaceRejections
         "workspace.aws_not_connected", "Connect the organization's AWS account before creating workspaces.", RejectionKind.Conflict);
 
     public static readonly Rejection InsufficientBalance = new(
-        "workspace.insufficient_balance", "The organization's wallet cannot cover the minimum runtime period; top it up first.", RejectionKind.Conflict);
+        "workspace.insufficient_balance", "The organization's wallet cannot cover the minimum runtime period; top it up first.", RejectionKind.PaymentRequired);
 
     public static readonly Rejection VmOfAnotherOrg = new(
         "workspace.vm_of_another_org", "That runtime VM belongs to another organization; a workspace is never placed on it.", RejectionKind.Unprocessable);

@@ -1,9 +1,9 @@
 using EnvForge.Domain.DevLinks;
-using EnvForge.Workflows.Hosting;
+using EnvForge.Workflows.Infrastructure;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Temporalio.Activities;
-using Temporalio.Exceptions;
 using Temporalio.Worker;
 
 namespace EnvForge.Workflows.DevLinks;
@@ -16,29 +16,11 @@ public sealed class DevLinkActivities(IDocumentStore store, TimeProvider time)
     [Activity("DevLink.Expire")]
     public async Task<bool> ExpireAsync(Guid linkId)
     {
-        var ct = ActivityExecutionContext.HasCurrent ? ActivityExecutionContext.Current.CancellationToken : CancellationToken.None;
-        await using var session = store.LightweightSession();
-        var stream = await session.Events.FetchForWriting<DevLink>(linkId, ct);
-        if (stream.Aggregate is not { } link)
-        {
-            return false; // issue never recorded: nothing to expire
-        }
-
-        var decision = DevLinkDecider.Decide(new ExpireDevLink(linkId, Actor, time.GetUtcNow()), link);
-        if (decision.Rejection is { } rejection)
-        {
-            // "not yet due": the timer and this clock differ by a moment; the retry fixes it.
-            throw new ApplicationFailureException(rejection.Message, rejection.Code, nonRetryable: rejection.Code != "dev_link.not_yet_due");
-        }
-
-        if (decision.Events.Count == 0)
-        {
-            return false;
-        }
-
-        stream.AppendMany(decision.Events);
-        await session.SaveChangesAsync(ct);
-        return true;
+        // No stream: the issue was never recorded, so there is nothing to expire. "Not yet due": the timer and this clock
+        // differ by a moment, and the retry fixes it.
+        var outcome = await ActivityStreams.DecideAsync(store, DevLinkDecider.Decider, linkId,
+            link => link is null ? null : new ExpireDevLink(linkId, Actor, time.GetUtcNow()), Actor, "dev_link.not_yet_due");
+        return outcome.Changed;
     }
 }
 
@@ -47,4 +29,16 @@ public sealed class DevLinkWorker : IWorkerRegistration
     public void Register(TemporalWorkerOptions options, IServiceProvider services) => options
         .AddWorkflow<DevLinkExpiryWorkflow>()
         .AddAllActivities(services.GetRequiredService<DevLinkActivities>());
+}
+
+public static class DevLinkWorkflowRegistration
+{
+    /// <summary>The link expiry workflow client, its activity and worker.</summary>
+    public static IServiceCollection AddDevLinkWorkflows(this IServiceCollection services)
+    {
+        services.TryAddSingleton<IDevLinkWorkflows, DevLinkWorkflows>();
+        services.AddSingleton<DevLinkActivities>();
+        services.AddSingleton<IWorkerRegistration, DevLinkWorker>();
+        return services;
+    }
 }

@@ -1,7 +1,7 @@
 using EnvForge.Domain.Elevation;
 using EnvForge.Domain.Organizations;
 using EnvForge.Domain.Workspaces;
-using EnvForge.Projections.Infrastructure;
+using EnvForge.Workflows.Infrastructure;
 using Marten;
 using Temporalio.Activities;
 using Temporalio.Exceptions;
@@ -17,7 +17,6 @@ namespace EnvForge.Workflows.Elevation;
 public sealed class ElevationActivities(IDocumentStore store, IRootAccessHost host, TimeProvider time)
 {
     public const string Actor = "system:elevation";
-    private const int ConflictRetries = 3;
 
     /// <summary>The deadline passed: expire a request still pending; report any other state as it is.</summary>
     [Activity("RootElevation.ExpirePending")]
@@ -126,9 +125,9 @@ public sealed class ElevationActivities(IDocumentStore store, IRootAccessHost ho
         return await DecideAsync(grant.Id, g => new EndElevationForDisabledPolicy(g.Id, actor, time.GetUtcNow()));
     }
 
-    private static CancellationToken Ct => ActivityExecutionContext.HasCurrent ? ActivityExecutionContext.Current.CancellationToken : CancellationToken.None;
+    private static CancellationToken Ct => ActivityStreams.CancellationToken;
 
-    private static int Attempt => ActivityExecutionContext.HasCurrent ? ActivityExecutionContext.Current.Info.Attempt : 1;
+    private static int Attempt => ActivityStreams.Attempt;
 
     private async Task RevokeOnHostAsync(Guid workspaceId, Guid grantId)
     {
@@ -152,48 +151,14 @@ public sealed class ElevationActivities(IDocumentStore store, IRootAccessHost ho
     }
 
     /// <summary>
-    /// Load -> decide -> append at the version read. <paramref name="command"/> returns null when there is nothing to do.
-    /// A concurrent writer (the API recording a revoke) makes the append fail its version check: decide again on what is
-    /// there now. A refusal is final, except "not yet due", which a short retry fixes (the timer and this clock differ).
+    /// Decides again on the grant as it is now and appends (the one activity command path). <paramref name="command"/>
+    /// returns null when there is nothing to do; a grant already ended is left as it is. A refusal is final, except "not
+    /// yet due", which a short retry fixes (the timer and this clock differ).
     /// </summary>
     private async Task<GrantState> DecideAsync(Guid grantId, Func<RootElevation, IElevationCommand?> command)
     {
-        for (var attempt = 1; ; attempt++)
-        {
-            await using var session = store.LightweightSession();
-            var stream = await session.Events.FetchForWriting<RootElevation>(grantId, Ct);
-            if (stream.Aggregate is not { } grant)
-            {
-                return GrantState.Of(null);
-            }
-
-            if (grant.IsFinal || command(grant) is not { } next)
-            {
-                return GrantState.Of(grant);
-            }
-
-            var decision = ElevationDecider.Decide(next, grant);
-            if (decision.Rejection is { } rejection)
-            {
-                throw new ApplicationFailureException(rejection.Message, rejection.Code, nonRetryable: rejection.Code != "elevation.not_yet_due");
-            }
-
-            if (decision.Events.Count == 0)
-            {
-                return GrantState.Of(grant);
-            }
-
-            stream.AppendMany(decision.Events);
-            try
-            {
-                await session.SaveChangesAsync(Ct);
-            }
-            catch (Exception ex) when (attempt < ConflictRetries && Concurrency.IsConflict(ex))
-            {
-                continue;
-            }
-
-            return GrantState.Of(decision.Events.Cast<IElevationEvent>().Aggregate(grant, (g, e) => RootElevation.Evolve(g, e)!));
-        }
+        var outcome = await ActivityStreams.DecideAsync(store, ElevationDecider.Decider, grantId,
+            grant => grant is null || grant.IsFinal ? null : command(grant), Actor, "elevation.not_yet_due");
+        return GrantState.Of(outcome.State);
     }
 }

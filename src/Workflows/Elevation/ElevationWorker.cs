@@ -1,5 +1,7 @@
-using EnvForge.Workflows.Hosting;
+using EnvForge.Workflows.Infrastructure;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Temporalio.Worker;
 
 namespace EnvForge.Workflows.Elevation;
@@ -10,4 +12,22 @@ public sealed class ElevationWorker : IWorkerRegistration
     public void Register(TemporalWorkerOptions options, IServiceProvider services) => options
         .AddWorkflow<RootElevationWorkflow>()
         .AddAllActivities(services.GetRequiredService<ElevationActivities>());
+}
+
+public static class ElevationWorkflowRegistration
+{
+    /// <summary>The grant workflow client, the host that puts root on and takes it off (SSM Run Command), the activities and their worker.</summary>
+    public static IServiceCollection AddElevationWorkflows(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton<IElevationWorkflows, ElevationWorkflows>();
+        services.AddOptions<ElevationOptions>().Bind(configuration.GetSection(ElevationOptions.Section)).Validate(o =>
+        {
+            o.Validate();
+            return true;
+        });
+        services.TryAddSingleton<IRootAccessHost, SsmRootAccessHost>();
+        services.AddSingleton<ElevationActivities>();
+        services.AddSingleton<IWorkerRegistration, ElevationWorker>();
+        return services;
+    }
 }

@@ -28,15 +28,15 @@ public sealed class ProvisioningActivities(
 
     [Activity("WorkspaceProvisioning.Start")]
     public Task StartAsync(ProvisionWorkspaceInput input) =>
-        Streams.DecideAsync(store, input.WorkspaceId, w => new StartProvisioning(w.Id, input.RequestedBy, time.GetUtcNow()), Ct);
+        WorkspaceStream.DecideAsync(store, input.WorkspaceId, w => new StartProvisioning(w.Id, input.RequestedBy, time.GetUtcNow()), Actor);
 
     /// <summary>Assumes the org's role (STS, external id) to prove access; returns only the session name and expiry.</summary>
     [Activity("WorkspaceProvisioning.AssumeRole")]
     public async Task<RoleCheck> AssumeRoleAsync(ProvisionWorkspaceInput input)
     {
         var (credentials, request) = await AssumeAsync(input);
-        await Streams.DecideAsync(store, input.WorkspaceId, w => new CompleteStep(
-            w.Id, ProvisioningStep.AssumeRole, $"session {request.SessionName} for {request.Duration.TotalMinutes:0} min", Actor, time.GetUtcNow()), Ct);
+        await WorkspaceStream.DecideAsync(store, input.WorkspaceId, w => new CompleteStep(
+            w.Id, ProvisioningStep.AssumeRole, $"session {request.SessionName} for {request.Duration.TotalMinutes:0} min", Actor, time.GetUtcNow()), Actor);
         return new RoleCheck(request.SessionName, credentials.Expiration);
     }
 
@@ -57,12 +57,12 @@ public sealed class ProvisioningActivities(
             throw new ApplicationFailureException("terraform apply reported no instance_ids output", "terraform_no_instances", nonRetryable: true);
         }
 
-        await Streams.DecideAsync(store, input.WorkspaceId, w => new CompleteStep(w.Id, ProvisioningStep.Terraform, outcome.Summary, Actor, time.GetUtcNow()), Ct);
+        await WorkspaceStream.DecideAsync(store, input.WorkspaceId, w => new CompleteStep(w.Id, ProvisioningStep.Terraform, outcome.Summary, Actor, time.GetUtcNow()), Actor);
         var instance = outcome.InstanceIds[0];
         await using (var query = store.QuerySession())
         {
             var owner = (await query.LoadAsync<RuntimeVm>(instance, Ct))?.OrgId;
-            await Streams.DecideAsync(store, input.WorkspaceId, w => new PlaceWorkspace(w.Id, instance, region, owner, Actor, time.GetUtcNow()), Ct);
+            await WorkspaceStream.DecideAsync(store, input.WorkspaceId, w => new PlaceWorkspace(w.Id, instance, region, owner, Actor, time.GetUtcNow()), Actor);
         }
 
         return new TerraformApplied(outcome.InstanceIds, region, outcome.Summary);
@@ -84,18 +84,18 @@ public sealed class ProvisioningActivities(
         }
 
         var now = time.GetUtcNow();
-        await Streams.DecideAsync(store, input.WorkspaceId, w => new CompleteStep(w.Id, ProvisioningStep.Verify, $"{checks.Count} checks passed", Actor, now), Ct);
-        await Streams.DecideAsync(store, input.WorkspaceId, w => new MarkReady(w.Id, checks, Actor, now), Ct);
+        await WorkspaceStream.DecideAsync(store, input.WorkspaceId, w => new CompleteStep(w.Id, ProvisioningStep.Verify, $"{checks.Count} checks passed", Actor, now), Actor);
+        await WorkspaceStream.DecideAsync(store, input.WorkspaceId, w => new MarkReady(w.Id, checks, Actor, now), Actor);
         return new Verified(checks);
     }
 
     [Activity("WorkspaceProvisioning.Fail")]
     public Task FailAsync(ProvisionWorkspaceInput input, ProvisioningStep step, string reason) =>
-        Streams.DecideAsync(store, input.WorkspaceId, w => new FailProvisioning(w.Id, step, reason, Actor, time.GetUtcNow()), Ct);
+        WorkspaceStream.DecideAsync(store, input.WorkspaceId, w => new FailProvisioning(w.Id, step, reason, Actor, time.GetUtcNow()), Actor);
 
     [Activity("WorkspaceProvisioning.Cancel")]
     public Task CancelAsync(ProvisionWorkspaceInput input, string actor) =>
-        Streams.DecideAsync(store, input.WorkspaceId, w => new CancelProvisioning(w.Id, actor, time.GetUtcNow()), Ct);
+        WorkspaceStream.DecideAsync(store, input.WorkspaceId, w => new CancelProvisioning(w.Id, actor, time.GetUtcNow()), Actor);
 
     /// <summary>Compensation: terraform destroy, then the destroyed event. Safe to repeat, and when nothing was created.</summary>
     [Activity("WorkspaceProvisioning.Destroy")]
@@ -115,7 +115,7 @@ public sealed class ProvisioningActivities(
             throw new ApplicationFailureException($"terraform destroy failed: {outcome.Error}", "terraform_destroy_failed");
         }
 
-        await Streams.DecideAsync(store, input.WorkspaceId, w => new RecordResourcesDestroyed(w.Id, outcome.Summary, Actor, time.GetUtcNow()), Ct);
+        await WorkspaceStream.DecideAsync(store, input.WorkspaceId, w => new RecordResourcesDestroyed(w.Id, outcome.Summary, Actor, time.GetUtcNow()), Actor);
     }
 
     /// <summary>
@@ -157,7 +157,7 @@ public sealed class ProvisioningActivities(
         ["region"] = region,
     };
 
-    private Task<Workspace> LoadWorkspaceAsync(Guid workspaceId) => Streams.LoadWorkspaceAsync(store, workspaceId, Ct);
+    private Task<Workspace> LoadWorkspaceAsync(Guid workspaceId) => WorkspaceStream.LoadAsync(store, workspaceId, Ct);
 
     private Task<(AwsSessionCredentials Credentials, AssumeRoleRequest Request)> AssumeAsync(ProvisionWorkspaceInput input) =>
         access.AssumeAsync(input.OrgId, input.WorkspaceId, input.RequestedBy, Ct);

@@ -26,7 +26,7 @@ public sealed class RuntimeActivities(IDocumentStore store, ISecretResolver secr
 
         var resolved = await secrets.ResolveAsync(workspace, ct);
         await runtime.StartAsync(workspace, resolved, ct);
-        await Streams.DecideAsync(store, input.WorkspaceId, w => new Wake(w.Id, trigger, resolved.Names, true, Actor, time.GetUtcNow()), ct);
+        await WorkspaceStream.DecideAsync(store, input.WorkspaceId, w => new Wake(w.Id, trigger, resolved.Names, true, Actor, time.GetUtcNow()), Actor);
         return true;
     }
 
@@ -36,8 +36,8 @@ public sealed class RuntimeActivities(IDocumentStore store, ISecretResolver secr
         var ct = ActivityExecutionContext.HasCurrent ? ActivityExecutionContext.Current.CancellationToken : CancellationToken.None;
         var workspace = await LoadAsync(input.WorkspaceId, ct);
         await runtime.StopAsync(workspace, ct);
-        await Streams.DecideAsync(store, input.WorkspaceId, w => new Sleep(w.Id, reason, Actor, time.GetUtcNow()), ct);
+        await WorkspaceStream.DecideAsync(store, input.WorkspaceId, w => new Sleep(w.Id, reason, Actor, time.GetUtcNow()), Actor);
     }
 
-    private Task<Workspace> LoadAsync(Guid workspaceId, CancellationToken ct) => Streams.LoadWorkspaceAsync(store, workspaceId, ct);
+    private Task<Workspace> LoadAsync(Guid workspaceId, CancellationToken ct) => WorkspaceStream.LoadAsync(store, workspaceId, ct);
 }

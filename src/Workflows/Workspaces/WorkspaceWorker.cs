@@ -1,5 +1,9 @@
-using EnvForge.Workflows.Hosting;
+using EnvForge.Workflows.Aws;
+using EnvForge.Workflows.Infrastructure;
+using EnvForge.Workflows.Terraform;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Temporalio.Worker;
 
 namespace EnvForge.Workflows.Workspaces;
@@ -12,4 +16,28 @@ public sealed class WorkspaceWorker : IWorkerRegistration
         .AddWorkflow<WorkspaceRuntimeWorkflow>()
         .AddAllActivities(services.GetRequiredService<ProvisioningActivities>())
         .AddAllActivities(services.GetRequiredService<RuntimeActivities>());
+}
+
+public static class WorkspaceWorkflowRegistration
+{
+    /// <summary>The workspace workflow client, STS/EC2/SSM, terraform and the runtime host, the activities and their worker.</summary>
+    public static IServiceCollection AddWorkspaceWorkflows(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton<IWorkspaceWorkflows, WorkspaceWorkflows>();
+        services.TryAddSingleton<IRuntimeBudget, UnmeteredRuntimeBudget>();
+        services.AddOptions<TerraformOptions>().Bind(configuration.GetSection(TerraformOptions.Section));
+        services.TryAddSingleton<IRoleAssumer, StsRoleAssumer>();
+        services.TryAddSingleton<IInstanceVerifier, AwsInstanceVerifier>();
+        services.TryAddSingleton<ITerraformRunner, ProcessTerraformRunner>();
+
+        services.AddOptions<RuntimeOptions>().Bind(configuration.GetSection(RuntimeOptions.Section));
+        services.TryAddSingleton<ISecretResolver, SsmSecretResolver>();
+        services.TryAddSingleton<IServiceRuntime, DockerServiceRuntime>();
+
+        services.AddSingleton<OrgAwsAccess>();
+        services.AddSingleton<ProvisioningActivities>();
+        services.AddSingleton<RuntimeActivities>();
+        services.AddSingleton<IWorkerRegistration, WorkspaceWorker>();
+        return services;
+    }
 }

@@ -11,7 +11,7 @@ using EnvForge.Projections.Infrastructure;
 using EnvForge.Tests.Infrastructure;
 using EnvForge.Workflows.DevLinks;
 using EnvForge.Workflows.Elevation;
-using EnvForge.Workflows.Hosting;
+using EnvForge.Workflows.Infrastructure;
 using EnvForge.Workflows.Workspaces;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
@@ -128,12 +128,12 @@ internal static class StoredText
 }
 
 /// <summary>
-/// Records workflow starts and signals like <see cref="RecordingWorkflowLauncher"/>, and also what the link's stream held
+/// Records workflow starts and signals like <see cref="RecordingDevLinkWorkflows"/>, and also what the link's stream held
 /// when its expiry workflow was started; it can be told to fail the start or the revoke signal.
 /// </summary>
-internal sealed class ProbingWorkflowLauncher(RecordingWorkflowLauncher inner, Func<IDocumentStore> store) : IWorkflowLauncher
+internal sealed class ProbingDevLinkWorkflows(RecordingDevLinkWorkflows inner, Func<IDocumentStore> store) : IDevLinkWorkflows
 {
-    public RecordingWorkflowLauncher Recorded => inner;
+    public RecordingDevLinkWorkflows Recorded => inner;
 
     public List<long> EventsOnStreamAtStart { get; } = [];
 
@@ -141,11 +141,9 @@ internal sealed class ProbingWorkflowLauncher(RecordingWorkflowLauncher inner, F
 
     public bool FailSignals { get; set; }
 
-    public string? TryGetUnavailableReason() => inner.TryGetUnavailableReason();
+    public string? UnavailableReason => inner.UnavailableReason;
 
-    public Task HeartbeatAsync(Guid workspaceId, CancellationToken ct) => inner.HeartbeatAsync(workspaceId, ct);
-
-    public async Task StartDevLinkExpiryAsync(DevLinkExpiryInput input, CancellationToken ct)
+    public async Task StartExpiryAsync(DevLinkExpiryInput input, CancellationToken ct)
     {
         await using (var session = store().QuerySession())
         {
@@ -157,40 +155,26 @@ internal sealed class ProbingWorkflowLauncher(RecordingWorkflowLauncher inner, F
             throw new InvalidOperationException("the Temporal server went away");
         }
 
-        await inner.StartDevLinkExpiryAsync(input, ct);
+        await inner.StartExpiryAsync(input, ct);
     }
 
-    public Task SignalDevLinkRevokedAsync(Guid linkId, CancellationToken ct) =>
-        FailSignals ? throw new InvalidOperationException("the Temporal server went away") : inner.SignalDevLinkRevokedAsync(linkId, ct);
-
-    public Task StartProvisioningAsync(ProvisionWorkspaceInput input, CancellationToken ct) => inner.StartProvisioningAsync(input, ct);
-
-    public Task CancelProvisioningAsync(Guid workspaceId, string actor, CancellationToken ct) => inner.CancelProvisioningAsync(workspaceId, actor, ct);
-
-    public Task WakeAsync(RuntimeInput input, WakeTrigger trigger, CancellationToken ct) => inner.WakeAsync(input, trigger, ct);
-
-    public Task SleepAsync(Guid workspaceId, string actor, CancellationToken ct) => inner.SleepAsync(workspaceId, actor, ct);
-
-    public Task StartElevationAsync(ElevationInput input, CancellationToken ct) => inner.StartElevationAsync(input, ct);
-
-    public Task SignalElevationAsync(Guid grantId, ElevationSignal signal, CancellationToken ct) => inner.SignalElevationAsync(grantId, signal, ct);
-
-    public Task<ElevationProgress?> QueryElevationAsync(Guid grantId, CancellationToken ct) => inner.QueryElevationAsync(grantId, ct);
+    public Task RevokedAsync(Guid linkId, CancellationToken ct) =>
+        FailSignals ? throw new InvalidOperationException("the Temporal server went away") : inner.RevokedAsync(linkId, ct);
 }
 
 /// <summary>Dev links through the HTTP API, with a recording stand-in for the Temporal server.</summary>
 public sealed class DevLinkApiTests(PostgresServer postgres) : ApiTestBase(postgres)
 {
     private const int PublicPort = 5080;
-    private readonly RecordingWorkflowLauncher _recorded = new();
-    private ProbingWorkflowLauncher? _workflows;
+    private readonly RecordingDevLinkWorkflows _recorded = new();
+    private ProbingDevLinkWorkflows? _workflows;
 
-    private ProbingWorkflowLauncher Workflows => _workflows!;
+    private ProbingDevLinkWorkflows Workflows => _workflows!;
 
     protected override void ConfigureServices(IServiceCollection services)
     {
-        _workflows = new ProbingWorkflowLauncher(_recorded, () => Api.Store);
-        services.Replace(ServiceDescriptor.Singleton<IWorkflowLauncher>(_workflows));
+        _workflows = new ProbingDevLinkWorkflows(_recorded, () => Api.Store);
+        services.Replace(ServiceDescriptor.Singleton<IDevLinkWorkflows>(_workflows));
         services.Configure<GatewayOptions>(o => o.PublicPort = PublicPort); // as published in the README: links.localhost:5080
     }
 

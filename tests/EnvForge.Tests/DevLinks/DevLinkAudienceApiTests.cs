@@ -1,3 +1,4 @@
+using EnvForge.Workflows.DevLinks;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -10,7 +11,7 @@ using EnvForge.Domain.Organizations;
 using EnvForge.Projections.Audit;
 using EnvForge.Projections.Infrastructure;
 using EnvForge.Tests.Infrastructure;
-using EnvForge.Workflows.Hosting;
+using EnvForge.Workflows.Infrastructure;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -25,11 +26,11 @@ public sealed class DevLinkAudienceApiTests(PostgresServer postgres) : ApiTestBa
 {
     private const int PublicPort = 5080;
     private const string Open = "/dev-links/open";
-    private readonly RecordingWorkflowLauncher _recorded = new();
+    private readonly RecordingDevLinkWorkflows _recorded = new();
 
     protected override void ConfigureServices(IServiceCollection services)
     {
-        services.Replace(ServiceDescriptor.Singleton<IWorkflowLauncher>(_recorded));
+        services.Replace(ServiceDescriptor.Singleton<IDevLinkWorkflows>(_recorded));
         services.Configure<GatewayOptions>(o => o.PublicPort = PublicPort);
     }
 

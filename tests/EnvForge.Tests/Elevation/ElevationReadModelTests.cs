@@ -1,10 +1,11 @@
+using EnvForge.Workflows.Elevation;
 using System.Net;
 using EnvForge.Api.Elevation;
 using EnvForge.Domain.Elevation;
 using EnvForge.Projections.Elevation;
 using EnvForge.Projections.Infrastructure;
 using EnvForge.Tests.Infrastructure;
-using EnvForge.Workflows.Hosting;
+using EnvForge.Workflows.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -16,9 +17,9 @@ namespace EnvForge.Tests.Elevation;
 /// </summary>
 public sealed class ElevationReadModelTests(PostgresServer postgres) : ApiTestBase(postgres)
 {
-    private readonly RecordingWorkflowLauncher _workflows = new();
+    private readonly RecordingElevationWorkflows _workflows = new();
 
-    protected override void ConfigureServices(IServiceCollection services) => services.Replace(ServiceDescriptor.Singleton<IWorkflowLauncher>(_workflows));
+    protected override void ConfigureServices(IServiceCollection services) => services.Replace(ServiceDescriptor.Singleton<IElevationWorkflows>(_workflows));
 
     private Task<ElevationOrg> OrgAsync(string name = "acme", object? policy = null) => ElevationOrg.CreateAsync(Api, name, policy ?? ElevationOrg.Policy());
 

@@ -1,3 +1,5 @@
+using EnvForge.Workflows.Workspaces;
+using EnvForge.Workflows.DevLinks;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
@@ -8,7 +10,7 @@ using EnvForge.Api.DevLinks;
 using EnvForge.Api.Organizations;
 using EnvForge.Domain.Workspaces;
 using EnvForge.Tests.Infrastructure;
-using EnvForge.Workflows.Hosting;
+using EnvForge.Workflows.Infrastructure;
 using Marten;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -83,7 +85,9 @@ public sealed class GatewayHost : IAsyncDisposable
 
     public Upstream Upstream { get; }
 
-    public RecordingWorkflowLauncher Workflows { get; } = new();
+    public RecordingWorkspaceWorkflows Workflows { get; } = new();
+
+    public RecordingDevLinkWorkflows LinkWorkflows { get; } = new();
 
     public ShiftedClock Clock { get; } = new();
 
@@ -103,7 +107,8 @@ public sealed class GatewayHost : IAsyncDisposable
         var host = new GatewayHost(await Upstream.StartAsync());
         host._root = new ApiFactory(connectionString, services =>
         {
-            services.Replace(ServiceDescriptor.Singleton<IWorkflowLauncher>(host.Workflows));
+            services.Replace(ServiceDescriptor.Singleton<IWorkspaceWorkflows>(host.Workflows));
+            services.Replace(ServiceDescriptor.Singleton<IDevLinkWorkflows>(host.LinkWorkflows));
             services.Replace(ServiceDescriptor.Singleton<TimeProvider>(host.Clock));
             services.AddSingleton<ILoggerProvider>(host.Logs);
         });

@@ -451,7 +451,7 @@ public sealed class GatewayTests(PostgresServer postgres, GatewayTests.Fixture f
         var cookie = await Host.SessionAsync(link);
         await EventuallyAsync(link.Id, "/", cookie, Probe(), HttpStatusCode.OK);
         var probe = Probe();
-        Assert.Equal(link.Id, Assert.Single(Host.Workflows.DevLinkExpiries, e => e.LinkId == link.Id).LinkId);
+        Assert.Equal(link.Id, Assert.Single(Host.LinkWorkflows.DevLinkExpiries, e => e.LinkId == link.Id).LinkId);
 
         Host.Clock.Offset = DevLinkPolicy.MinimumExpiry + TimeSpan.FromSeconds(1);
         try
@@ -512,7 +512,7 @@ public sealed class GatewayTests(PostgresServer postgres, GatewayTests.Fixture f
         clock.Stop();
         await AssertRefusedAsync(response, HttpStatusCode.Gone);
         Assert.True(clock.ElapsedMilliseconds < 1000, $"the gateway refused the revoked link only after {clock.ElapsedMilliseconds} ms");
-        Assert.Contains(link.Id, Host.Workflows.DevLinkRevocations);
+        Assert.Contains(link.Id, Host.LinkWorkflows.DevLinkRevocations);
 
         // Every request after the refusal is refused too.
         var after = Probe();

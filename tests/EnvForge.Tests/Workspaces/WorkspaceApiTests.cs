@@ -1,3 +1,4 @@
+using EnvForge.Workflows.Workspaces;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -5,7 +6,7 @@ using EnvForge.Api.Organizations;
 using EnvForge.Api.Workspaces;
 using EnvForge.Domain.Workspaces;
 using EnvForge.Tests.Infrastructure;
-using EnvForge.Workflows.Hosting;
+using EnvForge.Workflows.Infrastructure;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -207,9 +208,9 @@ public sealed class WorkspaceApiTests(PostgresServer postgres) : ApiTestBase(pos
 /// <summary>The same API with workflows available (a recording stand-in for the Temporal server).</summary>
 public sealed class WorkspaceProvisioningStartTests(PostgresServer postgres) : ApiTestBase(postgres)
 {
-    private readonly RecordingWorkflowLauncher _workflows = new();
+    private readonly RecordingWorkspaceWorkflows _workflows = new();
 
-    protected override void ConfigureServices(IServiceCollection services) => services.Replace(ServiceDescriptor.Singleton<IWorkflowLauncher>(_workflows));
+    protected override void ConfigureServices(IServiceCollection services) => services.Replace(ServiceDescriptor.Singleton<IWorkspaceWorkflows>(_workflows));
 
     [Fact]
     public async Task Creating_a_workspace_appends_it_and_starts_its_provisioning_workflow()

@@ -1,10 +1,10 @@
 using EnvForge.Api.Infrastructure;
 using EnvForge.Domain.Organizations;
 using EnvForge.Domain.Workspaces;
-using EnvForge.Workflows.Hosting;
 using EnvForge.Workflows.Workspaces;
 using FluentValidation;
 using Marten;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace EnvForge.Api.Workspaces;
 
@@ -18,11 +18,13 @@ public sealed record WakeRequest(string? Trigger)
     }
 }
 
-internal static class WakeAndSleepHandlers
+public sealed record WakeResponse(Guid WorkspaceId, WakeTrigger Trigger);
+
+/// <summary>Wake is a signal to the workspace's runtime workflow (started on first wake); the workflow records the wake.</summary>
+internal static class WakeWorkspaceHandler
 {
-    /// <summary>Wake is a signal to the workspace's runtime workflow (started on first wake); the workflow records the wake.</summary>
-    public static async Task<IResult> WakeAsync(
-        Guid orgId, Guid workspaceId, HttpContext http, IQuerySession session, IWorkflowLauncher workflows, IRuntimeBudget budget)
+    public static async Task<Results<Accepted<WakeResponse>, ProblemHttpResult>> HandleAsync(
+        Guid orgId, Guid workspaceId, HttpContext http, IQuerySession session, IWorkspaceWorkflows workflows, IRuntimeBudget budget)
     {
         var ct = http.RequestAborted;
         var org = await session.LoadAsync<Organization>(orgId, ct);
@@ -50,41 +52,16 @@ internal static class WakeAndSleepHandlers
 
         if (!await budget.CanAffordMinimumRuntimeAsync(orgId, ct))
         {
-            return Problems.Problem(StatusCodes.Status402PaymentRequired, WorkspaceRejections.InsufficientBalance.Code, "Payment required",
-                WorkspaceRejections.InsufficientBalance.Message);
+            return Problems.From(WorkspaceRejections.InsufficientBalance);
         }
 
-        if (workflows.TryGetUnavailableReason() is { } unavailable)
+        if (workflows.UnavailableReason is { } unavailable)
         {
             return Problems.WorkflowsUnavailable(unavailable);
         }
 
         var trigger = Enum.Parse<WakeTrigger>(body!.Trigger!);
         await workflows.WakeAsync(new RuntimeInput(workspaceId, orgId, TimeSpan.FromMinutes(org!.IdleTimeoutMinutes)), trigger, ct);
-        return TypedResults.Accepted($"/orgs/{orgId}/workspaces/{workspaceId}", new { workspaceId, trigger });
-    }
-
-    public static async Task<IResult> SleepAsync(Guid orgId, Guid workspaceId, HttpContext http, IQuerySession session, IWorkflowLauncher workflows)
-    {
-        var ct = http.RequestAborted;
-        var (_, denied) = await OrgAccess.CheckAsync(session, orgId, http.User.Subject(), Permission.UseWorkspaces, ct);
-        if (denied is not null)
-        {
-            return denied;
-        }
-
-        var workspace = await session.LoadAsync<Workspace>(workspaceId, ct);
-        if (workspace is null || workspace.OrgId != orgId)
-        {
-            return Problems.NotFound("workspace");
-        }
-
-        if (workflows.TryGetUnavailableReason() is { } unavailable)
-        {
-            return Problems.WorkflowsUnavailable(unavailable);
-        }
-
-        await workflows.SleepAsync(workspaceId, http.User.Subject(), ct);
-        return TypedResults.Accepted($"/orgs/{orgId}/workspaces/{workspaceId}", new { workspaceId });
+        return TypedResults.Accepted($"/orgs/{orgId}/workspaces/{workspaceId}", new WakeResponse(workspaceId, trigger));
     }
 }

@@ -1,29 +1,8 @@
 using EnvForge.Domain.Elevation;
 using EnvForge.Projections.Elevation;
 using EnvForge.Workflows.Elevation;
-using FluentValidation;
 
 namespace EnvForge.Api.Elevation;
-
-public sealed record RootPolicyRequest(string? Mode, int? MaximumWindowMinutes, int? ApprovalsRequired, int? PendingDeadlineMinutes, bool? TicketReferenceRequired)
-{
-    public sealed class Validator : AbstractValidator<RootPolicyRequest>
-    {
-        public Validator()
-        {
-            RuleFor(r => r.Mode).NotEmpty().Must(ElevationRequestRules.IsMode).WithMessage(ElevationRequestRules.ModeMessage);
-            RuleFor(r => r.MaximumWindowMinutes).NotNull();
-            RuleFor(r => r.ApprovalsRequired).NotNull();
-        }
-    }
-
-    public RootPolicy ToPolicy() => new(
-        Enum.Parse<RootMode>(Mode!),
-        TimeSpan.FromMinutes(MaximumWindowMinutes!.Value),
-        ApprovalsRequired!.Value,
-        PendingDeadlineMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : RootPolicy.DefaultPendingDeadline,
-        TicketReferenceRequired ?? false);
-}
 
 /// <param name="ClosingOut">Grants of the org that switching root off is ending now (each through its workflow).</param>
 public sealed record RootPolicyResponse(
@@ -32,38 +11,6 @@ public sealed record RootPolicyResponse(
 {
     public static RootPolicyResponse From(RootPolicy p, int? closingOut = null) => new(
         p.Mode, p.MaximumWindow.TotalMinutes, p.ApprovalsRequired, p.PendingDeadline.TotalMinutes, p.TicketReferenceRequired, RootPolicy.ReasonRequired, closingOut);
-}
-
-public sealed record RequestElevationRequest(string? Mode, int? WindowMinutes, string? Reason, string? TicketReference)
-{
-    public sealed class Validator : AbstractValidator<RequestElevationRequest>
-    {
-        public Validator()
-        {
-            RuleFor(r => r.Mode).NotEmpty().Must(ElevationRequestRules.IsMode).WithMessage(ElevationRequestRules.ModeMessage);
-            RuleFor(r => r.WindowMinutes).NotNull().InclusiveBetween(1, (int)RootPolicy.WorkspaceElevationCeiling.TotalMinutes * 10);
-            RuleFor(r => r.Reason).NotEmpty().MaximumLength(ElevationDecider.MaxReasonLength);
-            RuleFor(r => r.TicketReference).MaximumLength(ElevationDecider.MaxTicketReferenceLength);
-        }
-    }
-}
-
-/// <param name="WindowMinutes">A shorter window than the one requested; omit to keep it.</param>
-public sealed record ApproveElevationRequest(int? WindowMinutes)
-{
-    public sealed class Validator : AbstractValidator<ApproveElevationRequest>
-    {
-        public Validator() => RuleFor(r => r.WindowMinutes).InclusiveBetween(1, (int)RootPolicy.WorkspaceElevationCeiling.TotalMinutes);
-    }
-}
-
-/// <summary>The body of deny and revoke: a reason is always required.</summary>
-public sealed record ReasonRequest(string? Reason)
-{
-    public sealed class Validator : AbstractValidator<ReasonRequest>
-    {
-        public Validator() => RuleFor(r => r.Reason).NotEmpty().MaximumLength(ElevationDecider.MaxReasonLength);
-    }
 }
 
 public sealed record ApprovalResponse(string Approver, double WindowMinutes, DateTimeOffset At);

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using EnvForge.Api.Infrastructure;
 using EnvForge.Domain.Organizations;
 using Marten;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace EnvForge.Api.Organizations;
 
@@ -18,9 +19,10 @@ public sealed record AwsSetupResponse(string ExternalId, JsonObject TrustPolicy,
 /// What a customer pastes into IAM: the trust policy (our account, only with the org's external ID: the
 /// confused-deputy guard) and a least-privilege permissions policy for what provisioning and runtime do.
 /// </summary>
-internal static class AwsSetup
+internal static class GetAwsSetupHandler
 {
-    public static async Task<IResult> GetAsync(Guid orgId, HttpContext http, IQuerySession session, Microsoft.Extensions.Options.IOptions<PlatformAwsOptions> platform)
+    public static async Task<Results<Ok<AwsSetupResponse>, ProblemHttpResult>> HandleAsync(
+        Guid orgId, HttpContext http, IQuerySession session, Microsoft.Extensions.Options.IOptions<PlatformAwsOptions> platform)
     {
         var org = await session.LoadAsync<Organization>(orgId, http.RequestAborted);
         if (OrgAccess.Check(org, http.User.Subject(), Permission.ManagePolicy) is { } denied)

@@ -1,4 +1,4 @@
-namespace EnvForge.Workflows.Hosting;
+namespace EnvForge.Workflows.Infrastructure;
 
 /// <summary>Bound from the "Temporal" configuration section; <c>TEMPORAL_ADDRESS</c> overrides <see cref="Address"/>.</summary>
 public sealed class TemporalOptions

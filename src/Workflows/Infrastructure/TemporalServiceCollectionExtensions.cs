@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace EnvForge.Workflows.Hosting;
+namespace EnvForge.Workflows.Infrastructure;
 
 public static class TemporalServiceCollectionExtensions
 {

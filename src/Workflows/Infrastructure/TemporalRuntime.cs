@@ -1,11 +1,13 @@
+using System.Linq.Expressions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Temporalio.Client;
+using Temporalio.Exceptions;
 using Temporalio.Testing;
 using Temporalio.Worker;
 
-namespace EnvForge.Workflows.Hosting;
+namespace EnvForge.Workflows.Infrastructure;
 
 public enum TemporalState
 {
@@ -44,6 +46,34 @@ public sealed partial class TemporalRuntime(
     public ITemporalClient? Client { get; private set; }
 
     public string TaskQueue => _options.TaskQueue;
+
+    /// <summary>Null when workflows can run now; otherwise a reason safe to show the caller (endpoints answer 503 with it).</summary>
+    public string? WhyUnavailable => Client is null ? UnavailableReason ?? "the connection to Temporal is still being established" : null;
+
+    /// <summary>The connected client; throws when there is none (callers ask <see cref="WhyUnavailable"/> first).</summary>
+    public ITemporalClient RequireClient() => Client ?? throw new InvalidOperationException(WhyUnavailable);
+
+    /// <summary>Starts a workflow whose id derives from its stream; a retried request finds it running and does nothing.</summary>
+    public async Task StartOnceAsync<TWorkflow, TResult>(Expression<Func<TWorkflow, Task<TResult>>> run, string workflowId, CancellationToken ct)
+    {
+        try
+        {
+            await RequireClient().StartWorkflowAsync(run, new WorkflowOptions(workflowId, TaskQueue)
+            {
+                IdReusePolicy = Temporalio.Api.Enums.V1.WorkflowIdReusePolicy.RejectDuplicate,
+                Rpc = new RpcOptions { CancellationToken = ct },
+            });
+        }
+        catch (WorkflowAlreadyStartedException)
+        {
+            // A retried request: the workflow already runs.
+        }
+    }
+
+    /// <summary>Signals a running workflow by its id.</summary>
+    public Task SignalAsync<TWorkflow>(string workflowId, Expression<Func<TWorkflow, Task>> signal, CancellationToken ct) =>
+        RequireClient().GetWorkflowHandle<TWorkflow>(workflowId)
+            .SignalAsync(signal, new WorkflowSignalOptions { Rpc = new RpcOptions { CancellationToken = ct } });
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

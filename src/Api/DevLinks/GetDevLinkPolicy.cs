@@ -1,0 +1,24 @@
+using EnvForge.Api.Gateway;
+using EnvForge.Api.Infrastructure;
+using EnvForge.Domain.DevLinks;
+using EnvForge.Domain.Organizations;
+using EnvForge.Domain.Workspaces;
+using EnvForge.Workflows.DevLinks;
+using FluentValidation;
+using Marten;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace EnvForge.Api.DevLinks;
+
+/// <summary>The org's dev-link expiry default and maximum, for its members.</summary>
+internal static class GetDevLinkPolicyHandler
+{
+    public static async Task<Results<Ok<DevLinkPolicyResponse>, ProblemHttpResult>> HandleAsync(Guid orgId, HttpContext http, IQuerySession session)
+    {
+        var org = await session.LoadAsync<Organization>(orgId, http.RequestAborted);
+        return OrgAccess.Check(org, http.User.Subject(), Permission.ViewOrganization) is { } denied
+            ? denied
+            : TypedResults.Ok(DevLinkPolicyResponse.From(org!.DevLinkPolicy));
+    }
+}

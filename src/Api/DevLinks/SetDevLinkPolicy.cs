@@ -1,0 +1,45 @@
+using EnvForge.Api.Gateway;
+using EnvForge.Api.Infrastructure;
+using EnvForge.Domain.DevLinks;
+using EnvForge.Domain.Organizations;
+using EnvForge.Domain.Workspaces;
+using EnvForge.Workflows.DevLinks;
+using FluentValidation;
+using Marten;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace EnvForge.Api.DevLinks;
+
+public sealed record DevLinkPolicyRequest(int? DefaultExpiryMinutes, int? MaximumExpiryMinutes)
+{
+    public sealed class Validator : AbstractValidator<DevLinkPolicyRequest>
+    {
+        public Validator()
+        {
+            RuleFor(r => r.DefaultExpiryMinutes).NotNull().GreaterThan(0);
+            RuleFor(r => r.MaximumExpiryMinutes).NotNull().GreaterThan(0);
+        }
+    }
+}
+
+/// <summary>Sets the dev-link expiry default and maximum (Owner/Admin): an Organization event. Honours If-Match.</summary>
+internal static class SetDevLinkPolicyHandler
+{
+    public static async Task<Results<Ok<DevLinkPolicyResponse>, ProblemHttpResult>> HandleAsync(
+        Guid orgId, HttpContext http, StreamCommands commands, TimeProvider time)
+    {
+        var (body, problem) = await RequestBody.ReadAsync<DevLinkPolicyRequest>(http);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var subject = http.User.Subject();
+        var policy = new DevLinkPolicy(TimeSpan.FromMinutes(body!.DefaultExpiryMinutes!.Value), TimeSpan.FromMinutes(body.MaximumExpiryMinutes!.Value));
+        var result = await commands.ExecuteAsync(http, OrganizationDecider.Decider, orgId,
+            _ => new SetDevLinkPolicy(orgId, policy, subject, time.GetUtcNow()),
+            authorize: org => OrgAccess.Refusal(org, subject, Permission.ManagePolicy));
+        return result.Problem is { } refused ? refused : TypedResults.Ok(DevLinkPolicyResponse.From(result.State.DevLinkPolicy));
+    }
+}

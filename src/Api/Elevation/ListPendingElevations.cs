@@ -1,0 +1,30 @@
+using EnvForge.Api.Infrastructure;
+using EnvForge.Api.Organizations;
+using EnvForge.Domain.Elevation;
+using EnvForge.Projections.Elevation;
+using EnvForge.Workflows.Elevation;
+using Marten;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace EnvForge.Api.Elevation;
+
+/// <summary>What an approver of the org decides on: pending requests, oldest first.</summary>
+internal static class ListPendingElevationsHandler
+{
+    public static async Task<Results<Ok<ElevationPage>, ProblemHttpResult>> HandleAsync(Guid orgId, HttpContext http, IQuerySession session, string? cursor, int? limit)
+    {
+        if (await ElevationAccess.CheckReadAsync(http, session, orgId) is { } denied)
+        {
+            return denied;
+        }
+
+        var errors = new Dictionary<string, string[]>();
+        if (!Paging.TryRead(cursor, limit, errors, out Guid? after, out var take))
+        {
+            return Problems.Validation(errors);
+        }
+
+        var page = await ElevationRecords.PendingAsync(session, orgId, after, take, http.RequestAborted);
+        return TypedResults.Ok(new ElevationPage([.. page.Items.Select(r => ElevationResponse.From(r))], page.NextCursor));
+    }
+}

@@ -1,0 +1,161 @@
+using EnvForge.Domain.Common;
+using Marten;
+
+namespace EnvForge.Projections.Infrastructure;
+
+/// <summary>Who writes, and as part of what: stamped on the metadata of every event the write appends.</summary>
+/// <param name="Actor">The user subject, or <c>system:...</c> for a workflow step.</param>
+/// <param name="CorrelationId">One per request or workflow run.</param>
+/// <param name="CausationId">What caused this write within the correlation (an activity, a signal), when known.</param>
+public sealed record WriteContext(string Actor, string? CorrelationId = null, string? CausationId = null);
+
+public enum DecisionStatus
+{
+    /// <summary>The decision's events were appended and committed.</summary>
+    Appended,
+
+    /// <summary>Nothing to do: the decider returned no events (a repeat), or the command builder had nothing to ask.</summary>
+    Unchanged,
+
+    /// <summary>The decider refused; nothing was appended.</summary>
+    Rejected,
+
+    /// <summary>Other writers kept winning the race for the stream; nothing was appended.</summary>
+    Conflict,
+
+    /// <summary>The step before the append said not to go on (say, the stream's workflow cannot be started); nothing was appended.</summary>
+    Abandoned,
+
+    /// <summary>The caller named an expected version that is not the stream's; nothing was appended.</summary>
+    PreconditionFailed,
+}
+
+/// <summary>The outcome of one command on one stream.</summary>
+/// <param name="State">The stream's state after the command (null when the stream does not exist and nothing was appended).</param>
+/// <param name="Version">The stream's version after the command (the current one when nothing was appended).</param>
+/// <param name="Events">What was appended (empty unless <see cref="DecisionStatus.Appended"/>).</param>
+public sealed record StreamDecision<TState>(DecisionStatus Status, TState? State, long Version, IReadOnlyList<IDomainEvent> Events, Rejection? Rejection = null)
+    where TState : class
+{
+    public bool Changed => Status == DecisionStatus.Appended;
+}
+
+/// <summary>
+/// Builds the command from the stream's current state, reading any further facts it needs by key through
+/// <paramref name="session"/> (they are read after the stream's version, so the append's version check covers them).
+/// Returns null when there is nothing to ask.
+/// </summary>
+public delegate ValueTask<TCommand?> CommandFor<TCommand, in TState>(TState? state, IQuerySession session, CancellationToken ct);
+
+/// <summary>
+/// The one "load -> decide -> append" of EnvForge, for every stream and both sides (the API and the activities): load
+/// the state with <c>FetchForWriting</c>, build the command from it, decide, append at the version read, commit. A
+/// stream is started the same way (its state is null until its first event). When another writer appends first, the
+/// version check fails and the command is decided again on what is there now, in a fresh session, a bounded number of
+/// times; a caller that named the version it expects gets <see cref="DecisionStatus.PreconditionFailed"/> at once.
+/// Nothing is acknowledged before the commit.
+/// </summary>
+public static class StreamDecisions
+{
+    public const int DefaultAttempts = 3;
+
+    /// <param name="authorize">
+    /// Checked on the loaded state before anything else (the expected version included), so a caller who may not see the
+    /// stream learns nothing about it; a refusal is answered like the decider's.
+    /// </param>
+    /// <param name="beforeAppend">
+    /// Runs once the decision is made and before it is appended (say, to start the stream's workflow first); false
+    /// abandons the command with nothing appended.
+    /// </param>
+    public static async Task<StreamDecision<TState>> DecideAsync<TCommand, TState>(
+        IDocumentStore store,
+        Decider<TCommand, TState> decider,
+        Guid streamId,
+        CommandFor<TCommand, TState> command,
+        WriteContext context,
+        long? expectedVersion = null,
+        Func<TState?, Rejection?>? authorize = null,
+        Func<TState, CancellationToken, Task<bool>>? beforeAppend = null,
+        int attempts = DefaultAttempts,
+        CancellationToken ct = default)
+        where TState : class
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            // A fresh session per attempt: one whose save lost the race still holds the events it could not append.
+            await using var session = store.LightweightSession();
+            Stamp(session, context);
+            var stream = await session.Events.FetchForWriting<TState>(streamId, ct);
+            var state = stream.Aggregate;
+            var current = stream.CurrentVersion ?? 0;
+            if (authorize?.Invoke(state) is { } refused)
+            {
+                return new(DecisionStatus.Rejected, state, current, [], refused);
+            }
+
+            if (expectedVersion is { } expected && expected != current)
+            {
+                return new(DecisionStatus.PreconditionFailed, state, current, []);
+            }
+
+            if (await command(state, session, ct) is not { } next)
+            {
+                return new(DecisionStatus.Unchanged, state, current, []);
+            }
+
+            var decision = decider.Decide(next, state);
+            if (decision.Rejection is { } rejection)
+            {
+                return new(DecisionStatus.Rejected, state, current, [], rejection);
+            }
+
+            if (decision.Events.Count == 0)
+            {
+                return new(DecisionStatus.Unchanged, state, current, []);
+            }
+
+            var after = decider.Fold(state, decision.Events)!;
+            if (beforeAppend is not null && !await beforeAppend(after, ct))
+            {
+                return new(DecisionStatus.Abandoned, state, current, []);
+            }
+
+            stream.AppendMany(decision.Events);
+            try
+            {
+                await session.SaveChangesAsync(ct);
+            }
+            catch (Exception ex) when (Concurrency.IsConflict(ex))
+            {
+                if (expectedVersion is not null)
+                {
+                    return new(DecisionStatus.PreconditionFailed, state, current, []);
+                }
+
+                if (attempt >= attempts)
+                {
+                    return new(DecisionStatus.Conflict, state, current, []);
+                }
+
+                continue;
+            }
+
+            return new(DecisionStatus.Appended, after, current + decision.Events.Count, decision.Events);
+        }
+    }
+
+    /// <summary>The same path with a command that needs nothing but the state.</summary>
+    public static Task<StreamDecision<TState>> DecideAsync<TCommand, TState>(
+        IDocumentStore store, Decider<TCommand, TState> decider, Guid streamId, Func<TState?, TCommand?> command, WriteContext context,
+        long? expectedVersion = null, Func<TState?, Rejection?>? authorize = null, Func<TState, CancellationToken, Task<bool>>? beforeAppend = null,
+        int attempts = DefaultAttempts, CancellationToken ct = default)
+        where TState : class =>
+        DecideAsync(store, decider, streamId, (state, _, _) => ValueTask.FromResult(command(state)), context, expectedVersion, authorize, beforeAppend, attempts, ct);
+
+    private static void Stamp(IDocumentSession session, WriteContext context)
+    {
+        session.CorrelationId = context.CorrelationId;
+        session.CausationId = context.CausationId;
+        session.LastModifiedBy = context.Actor;
+    }
+}
