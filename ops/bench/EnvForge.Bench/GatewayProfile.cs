@@ -4,7 +4,8 @@ using System.Net;
 using System.Reflection;
 using EnvForge.Api.Gateway;
 using EnvForge.Projections.DevLinks;
-using EnvForge.Workflows.Infrastructure;
+using EnvForge.Api.Infrastructure;
+using EnvForge.Workflows.Workspaces;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
@@ -42,7 +43,8 @@ internal static class GatewayProfile
             .AddSingleton(seed.Signer)
             .AddSingleton<IHttpForwarder>(forwarder)
             .AddSingleton(TimeProvider.System)
-            .AddSingleton(DispatchProxy.Create<IWorkflowLauncher, NoWorkflows>())
+            .AddSingleton(DispatchProxy.Create<IWorkspaceWorkflows, NoWorkflows>())
+            .AddSingleton(new StreamCommands(DispatchProxy.Create<Marten.IDocumentStore, NoDatabase>()))
             .AddSingleton(DispatchProxy.Create<Marten.IDocumentStore, NoDatabase>()); // a valid, awake link needs no database
         services.AddOptions<GatewayOptions>().Configure(o => o.UpstreamTemplate = "http://127.0.0.1:{port}");
         services.AddOptions<DevLinkDirectoryOptions>().Configure(o => o.MaxStaleness = TimeSpan.FromDays(1));
@@ -182,12 +184,12 @@ internal static class GatewayProfile
             throw new NotSupportedException("the profiled request path must not touch the database");
     }
 
-    /// <summary>The workflow launcher the gateway only needs to wake a sleeping workspace, which the profile never does.</summary>
+    /// <summary>The workspace workflows the gateway only needs to wake a sleeping workspace, which the profile never does.</summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1852", Justification = "DispatchProxy derives from it.")]
     internal class NoWorkflows : DispatchProxy
     {
         protected override object? Invoke(MethodInfo? targetMethod, object?[]? args) =>
-            targetMethod?.Name == nameof(IWorkflowLauncher.TryGetUnavailableReason)
+            targetMethod?.Name == "get_" + nameof(IWorkspaceWorkflows.UnavailableReason)
                 ? "not in the bench"
                 : throw new NotSupportedException("the bench runs no workflows");
     }
