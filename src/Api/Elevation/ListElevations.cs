@@ -46,7 +46,7 @@ internal static class ListElevationsHandler
             return Problems.Validation(errors);
         }
 
-        var page = await ElevationRecords.HistoryAsync(
+        var page = await ElevationHistory.HistoryAsync(
             session, orgId, new ElevationHistoryFilter(workspaceId, requester, approver, statusFilter), before, take, http.RequestAborted);
         return TypedResults.Ok(new ElevationPage([.. page.Items.Select(r => ElevationResponse.From(r))], page.NextCursor));
     }

@@ -24,7 +24,7 @@ internal static class ListPendingElevationsHandler
             return Problems.Validation(errors);
         }
 
-        var page = await ElevationRecords.PendingAsync(session, orgId, after, take, http.RequestAborted);
+        var page = await PendingApprovals.QueryAsync(session, orgId, after, take, http.RequestAborted);
         return TypedResults.Ok(new ElevationPage([.. page.Items.Select(r => ElevationResponse.From(r))], page.NextCursor));
     }
 }

@@ -60,7 +60,7 @@ internal static partial class SetRootPolicyHandler
             return Problems.From(invalid); // before asking about Temporal: a bad policy is the caller's to fix either way
         }
 
-        var open = policy.IsEnabled ? [] : await ElevationRecords.OpenAsync(session, orgId, ct);
+        var open = policy.IsEnabled ? [] : await ElevationHistory.OpenAsync(session, orgId, ct);
         if (open.Count > 0 && workflows.UnavailableReason is { } unavailable)
         {
             return Problems.WorkflowsUnavailable(unavailable);

@@ -11,6 +11,42 @@ public static class Problems
 {
     public const string TypeBase = "https://envforge.dev/problems/";
 
+    /// <summary>
+    /// Every ProblemDetails the host writes gets the request's trace id; one the framework made itself (a 415 from the
+    /// endpoint's accepted content types, a 405, a 401 challenge) also gets a stable <c>code</c> and <c>type</c>.
+    /// </summary>
+    public static void Complete(ProblemDetailsContext context)
+    {
+        var problem = context.ProblemDetails;
+        problem.Extensions.TryAdd("traceId", context.HttpContext.TraceIdentifier);
+        if (problem.Extensions.ContainsKey("code"))
+        {
+            return;
+        }
+
+        var code = problem.Status switch
+        {
+            StatusCodes.Status400BadRequest => "malformed_request",
+            StatusCodes.Status401Unauthorized => "unauthenticated",
+            StatusCodes.Status403Forbidden => "forbidden",
+            StatusCodes.Status404NotFound => "not_found",
+            StatusCodes.Status405MethodNotAllowed => "method_not_allowed",
+            StatusCodes.Status413PayloadTooLarge => "payload_too_large",
+            StatusCodes.Status415UnsupportedMediaType => "unsupported_media_type",
+            _ => null,
+        };
+        if (code is not null)
+        {
+            problem.Extensions["code"] = code;
+            problem.Type = TypeBase + code;
+        }
+
+        if (problem.Status == StatusCodes.Status415UnsupportedMediaType)
+        {
+            problem.Detail ??= "Send the body as application/json.";
+        }
+    }
+
     public static ProblemHttpResult Problem(int status, string code, string title, string? detail = null, IDictionary<string, object?>? extensions = null)
     {
         var all = new Dictionary<string, object?> { ["code"] = code };

@@ -34,22 +34,15 @@ public static class EventStore
             options.Events.MapEventType(type, name);
         }
 
-        options.Projections.Add(new OrganizationProjection(), ProjectionLifecycle.Inline);
-        options.Projections.Add(new MemberDirectoryProjection(), ProjectionLifecycle.Inline);
-        options.Projections.Add(new WorkspaceProjection(), ProjectionLifecycle.Inline);
-        options.Projections.Add(new WorkspaceRecordsProjection(), ProjectionLifecycle.Inline);
-        options.Projections.Add(new RootElevationProjection(), ProjectionLifecycle.Inline);
-        options.Projections.Add(new ElevationRecordProjection(), ProjectionLifecycle.Inline);
-        options.Projections.Add(new DevLinkProjection(), ProjectionLifecycle.Inline);
-        options.Projections.Add(new AuditTrailProjection(), ProjectionLifecycle.Async);
+        // Every event's metadata: correlation (the request or workflow run), causation, and who wrote it.
+        options.Events.MetadataConfig.EnableAll();
 
-        // The external ID is the confused-deputy guard of every AWS role assumption: never two orgs with one.
-        options.Schema.For<Organization>().UniqueIndex(o => o.ExternalId);
-        options.Schema.For<MemberView>().Index(m => m.OrgId).Index(m => m.UserId);
-        options.Schema.For<AuditEntry>().Index(a => a.OrgId);
-        options.Schema.For<Workspace>().Index(w => w.OrgId);
-        options.Schema.For<DevLink>().Index(l => l.OrgId).Index(l => l.WorkspaceId);
-        options.Schema.For<ElevationRecord>().Index(r => r.OrgId).Index(r => r.WorkspaceId).Index(r => r.Requester);
+        // Each capability's snapshots, read models and indexes: one line per capability.
+        options.AddOrganizations();
+        options.AddWorkspaces();
+        options.AddElevation();
+        options.AddDevLinks();
+        options.AddAudit();
     }
 
     /// <summary>Every domain event type with its stable stored name. A domain event without a name is a bug.</summary>

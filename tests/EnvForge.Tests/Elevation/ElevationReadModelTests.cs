@@ -276,7 +276,7 @@ public sealed class ElevationReadModelTests(PostgresServer postgres) : ApiTestBa
         await other.RequestAsync();
 
         await using var session = Api.Store.QuerySession();
-        var open = await ElevationRecords.OpenAsync(session, org.Id, CancellationToken.None);
+        var open = await ElevationHistory.OpenAsync(session, org.Id, CancellationToken.None);
 
         Assert.Equal([pending.Id, approved.Id, active.Id], open.Select(r => r.Id));
         Assert.Equal(
@@ -285,11 +285,11 @@ public sealed class ElevationReadModelTests(PostgresServer postgres) : ApiTestBa
         Assert.Equal(org.Admin, open[2].RevokedBy);
 
         // The query API directly: the same pages the endpoints serve.
-        var firstTwo = await ElevationRecords.HistoryAsync(session, org.Id, new ElevationHistoryFilter(), null, 2, CancellationToken.None);
+        var firstTwo = await ElevationHistory.HistoryAsync(session, org.Id, new ElevationHistoryFilter(), null, 2, CancellationToken.None);
         Assert.Equal([denied.Id, active.Id], firstTwo.Items.Select(r => r.Id));
         Assert.True(Cursor.TryDecode(firstTwo.NextCursor, out string key));
         Assert.Equal(active.Id, Guid.Parse(key));
-        var byApprover = await ElevationRecords.HistoryAsync(session, org.Id, new ElevationHistoryFilter(Approver: org.Admin), null, 50, CancellationToken.None);
+        var byApprover = await ElevationHistory.HistoryAsync(session, org.Id, new ElevationHistoryFilter(Approver: org.Admin), null, 50, CancellationToken.None);
         Assert.Equal([active.Id, approved.Id], byApprover.Items.Select(r => r.Id));
     }
 

@@ -1,15 +1,11 @@
 using EnvForge.Domain.Elevation;
+using EnvForge.Projections.Infrastructure;
 using JasperFx.Events;
+using Marten;
 using Marten.Events.Aggregation;
+using Marten.Linq.MatchesSql;
 
 namespace EnvForge.Projections.Elevation;
-
-/// <summary>The RootElevation aggregate as an inline snapshot: what <c>FetchForWriting</c> reads on every decision.</summary>
-public sealed partial class RootElevationProjection : SingleStreamProjection<RootElevation, Guid>
-{
-    public override RootElevation? Evolve(RootElevation? snapshot, Guid id, IEvent e) =>
-        e.Data is IElevationEvent elevationEvent ? RootElevation.Evolve(snapshot, elevationEvent) : snapshot;
-}
 
 public sealed record ElevationApproval(string Approver, TimeSpan Window, DateTimeOffset At);
 
@@ -91,4 +87,55 @@ public sealed partial class ElevationRecordProjection : SingleStreamProjection<E
 {
     public override ElevationRecord? Evolve(ElevationRecord? snapshot, Guid id, IEvent e) =>
         e.Data is IElevationEvent elevationEvent ? ElevationRecord.Next(snapshot, elevationEvent) : snapshot;
+}
+
+/// <summary>Filters of the elevation history: any combination, all within one org.</summary>
+public sealed record ElevationHistoryFilter(Guid? WorkspaceId = null, string? Requester = null, string? Approver = null, ElevationStatus? Status = null);
+
+/// <summary>
+/// Every grant of an org as support staff and auditors ask about it: who asked, who decided, how it ended. Grant ids are
+/// version-7 GUIDs, so id order is request order and the id is the keyset cursor (PostgreSQL compares uuids as their text sorts).
+/// </summary>
+public static class ElevationHistory
+{
+    /// <summary>Every grant of the org matching the filter, ended ones included, newest first.</summary>
+    public static async Task<Page<ElevationRecord>> HistoryAsync(
+        IQuerySession session, Guid orgId, ElevationHistoryFilter filter, Guid? before, int limit, CancellationToken ct)
+    {
+        var query = session.Query<ElevationRecord>().Where(r => r.OrgId == orgId);
+        if (filter.WorkspaceId is { } workspaceId)
+        {
+            query = query.Where(r => r.WorkspaceId == workspaceId);
+        }
+
+        if (filter.Requester is { Length: > 0 } requester)
+        {
+            query = query.Where(r => r.Requester == requester);
+        }
+
+        if (filter.Approver is { Length: > 0 } approver)
+        {
+            query = query.Where(r => r.Approvers.Contains(approver));
+        }
+
+        if (filter.Status is { } status)
+        {
+            query = query.Where(r => r.Status == status);
+        }
+
+        if (before is { } beforeId)
+        {
+            query = query.Where(r => r.MatchesSql("d.id < ?", beforeId));
+        }
+
+        return ToPage(await query.OrderByDescending(r => r.Id).Take(limit + 1).ToListAsync(ct), limit);
+    }
+
+    /// <summary>Grants of the org that have not ended: what switching root off must close out.</summary>
+    public static async Task<IReadOnlyList<ElevationRecord>> OpenAsync(IQuerySession session, Guid orgId, CancellationToken ct) =>
+        await session.Query<ElevationRecord>().Where(r => r.OrgId == orgId && r.IsOpen).OrderBy(r => r.Id).ToListAsync(ct);
+
+    internal static Page<ElevationRecord> ToPage(IReadOnlyList<ElevationRecord> rows, int limit) => rows.Count > limit
+        ? new Page<ElevationRecord>(rows.Take(limit).ToList(), Cursor.Encode(rows[limit - 1].Id.ToString()))
+        : new Page<ElevationRecord>(rows, null);
 }
