@@ -8,7 +8,26 @@ public interface IWorkspaceEvent : IDomainEvent
     Guid WorkspaceId { get; }
 }
 
-public sealed record ServiceSpec(string Name, int Port);
+/// <summary>
+/// What a service is. Only <see cref="App"/> services can be opened through a dev link; every other kind is private to the
+/// workspace (a console, a database, mail, storage, an admin tool or a shell is never published to a reviewer).
+/// </summary>
+public enum ServiceKind
+{
+    App,
+    Console,
+    Database,
+    Mail,
+    Storage,
+    Admin,
+    Shell,
+}
+
+/// <summary>A declared service: its name, the port it listens on, and its kind (events from before kinds read as <see cref="ServiceKind.App"/>).</summary>
+public sealed record ServiceSpec(string Name, int Port)
+{
+    public ServiceKind Kind { get; init; } = ServiceKind.App;
+}
 
 /// <summary>A declared secret input: the env var name a service sees, and the SSM SecureString path it comes from.</summary>
 public sealed record SecretRef(string Name, string SsmPath, string Service);
