@@ -36,6 +36,7 @@ public static class EventStore
 
         // Every event's metadata: correlation (the request or workflow run), causation, and who wrote it.
         options.Events.MetadataConfig.EnableAll();
+        options.Events.MetadataConfig.UserNameEnabled = true;
 
         // Each capability's snapshots, read models and indexes: one line per capability.
         options.AddOrganizations();

@@ -1,4 +1,3 @@
-using EnvForge.Workflows.DevLinks;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -11,6 +10,7 @@ using EnvForge.Domain.Organizations;
 using EnvForge.Projections.Audit;
 using EnvForge.Projections.Infrastructure;
 using EnvForge.Tests.Infrastructure;
+using EnvForge.Workflows.DevLinks;
 using EnvForge.Workflows.Infrastructure;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,10 +1,10 @@
-using EnvForge.Workflows.Elevation;
 using System.Net;
 using EnvForge.Api.Elevation;
 using EnvForge.Domain.Elevation;
 using EnvForge.Projections.Elevation;
 using EnvForge.Projections.Infrastructure;
 using EnvForge.Tests.Infrastructure;
+using EnvForge.Workflows.Elevation;
 using EnvForge.Workflows.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;

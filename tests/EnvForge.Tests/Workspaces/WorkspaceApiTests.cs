@@ -1,4 +1,3 @@
-using EnvForge.Workflows.Workspaces;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -7,6 +6,7 @@ using EnvForge.Api.Workspaces;
 using EnvForge.Domain.Workspaces;
 using EnvForge.Tests.Infrastructure;
 using EnvForge.Workflows.Infrastructure;
+using EnvForge.Workflows.Workspaces;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
