@@ -1,4 +1,3 @@
-using EnvForge.Api.Infrastructure;
 using EnvForge.Domain.DevLinks;
 using EnvForge.Domain.Organizations;
 

@@ -3,8 +3,6 @@ using EnvForge.Api.Infrastructure;
 using EnvForge.Domain.DevLinks;
 using EnvForge.Domain.Organizations;
 using EnvForge.Domain.Workspaces;
-using EnvForge.Workflows.DevLinks;
-using FluentValidation;
 using Marten;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;

@@ -1,13 +1,8 @@
-using EnvForge.Api.Gateway;
 using EnvForge.Api.Infrastructure;
 using EnvForge.Domain.DevLinks;
 using EnvForge.Domain.Organizations;
-using EnvForge.Domain.Workspaces;
-using EnvForge.Workflows.DevLinks;
-using FluentValidation;
 using Marten;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Options;
 
 namespace EnvForge.Api.DevLinks;
 

@@ -4,8 +4,6 @@ using EnvForge.Domain.DevLinks;
 using EnvForge.Domain.Organizations;
 using EnvForge.Domain.Workspaces;
 using EnvForge.Projections.DevLinks;
-using EnvForge.Workflows.DevLinks;
-using FluentValidation;
 using Marten;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;

@@ -1,8 +1,6 @@
 using EnvForge.Api.Gateway;
 using EnvForge.Api.Infrastructure;
 using EnvForge.Domain.DevLinks;
-using EnvForge.Domain.Organizations;
-using EnvForge.Domain.Workspaces;
 using EnvForge.Workflows.DevLinks;
 using FluentValidation;
 using Marten;

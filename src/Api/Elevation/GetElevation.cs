@@ -1,5 +1,4 @@
 using EnvForge.Api.Infrastructure;
-using EnvForge.Api.Organizations;
 using EnvForge.Domain.Elevation;
 using EnvForge.Projections.Elevation;
 using EnvForge.Workflows.Elevation;

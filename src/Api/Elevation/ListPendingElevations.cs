@@ -1,8 +1,6 @@
 using EnvForge.Api.Infrastructure;
-using EnvForge.Api.Organizations;
 using EnvForge.Domain.Elevation;
 using EnvForge.Projections.Elevation;
-using EnvForge.Workflows.Elevation;
 using Marten;
 using Microsoft.AspNetCore.Http.HttpResults;
 
