@@ -2,19 +2,18 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace EnvForge.Api.Infrastructure.Auth;
 
 /// <summary>The embedded provider's people: create with a one-time password, check a password, replace it.</summary>
-public sealed partial class LocalUsers(AuthDbContext db, TimeProvider time)
+public sealed partial class LocalUsers(AuthDbContext db, TimeProvider time, IOptions<AuthOptions> options)
 {
     public const int MaxUserNameLength = 64;
     public const int MinPasswordLength = 12;
 
     /// <summary>bcrypt only reads the first 72 bytes: longer passwords are refused rather than silently cut.</summary>
     public const int MaxPasswordBytes = 72;
-
-    private const int WorkFactor = 11;
 
     /// <summary>A user name is also the person's subject in tokens and in org membership: lower-case, no spaces.</summary>
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]{1,63}$")]
@@ -76,7 +75,7 @@ public sealed partial class LocalUsers(AuthDbContext db, TimeProvider time)
             return null;
         }
 
-        var ok = BCrypt.Net.BCrypt.Verify(password, user?.PasswordHash ?? DummyHash);
+        var ok = BCrypt.Net.BCrypt.Verify(password, user?.PasswordHash ?? DummyHash(WorkFactor));
         return ok && user is { Disabled: false } ? user : null;
     }
 
@@ -101,5 +100,11 @@ public sealed partial class LocalUsers(AuthDbContext db, TimeProvider time)
         });
     }
 
-    private static readonly string DummyHash = BCrypt.Net.BCrypt.HashPassword(Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)), WorkFactor);
+    private int WorkFactor => Math.Clamp(options.Value.PasswordHashCost, 4, 16);
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, string> DummyHashes = new();
+
+    /// <summary>A hash of nothing anyone knows, checked when the user does not exist, so an unknown name costs what a known one does.</summary>
+    private static string DummyHash(int cost) =>
+        DummyHashes.GetOrAdd(cost, c => BCrypt.Net.BCrypt.HashPassword(Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)), c));
 }
