@@ -34,6 +34,8 @@ public sealed class AuthHost : IAsyncDisposable
 
     public string DataDirectory { get; }
 
+    public string ConnectionString => _connectionString;
+
     public int Port { get; }
 
     public Uri BaseAddress => new($"http://127.0.0.1:{Port}/");

@@ -38,6 +38,9 @@ public sealed class EmbeddedProvider : IApiCapability
         services.AddDbContext<AuthDbContext>(db => db.UseNpgsql(configuration.GetConnectionString("Marten")).UseOpenIddict());
         services.AddScoped<LocalUsers>();
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
+
+        // OpenIddict logs whole protocol responses (device codes in them) at Information and token ids at Trace: Warning at most.
+        builder.Logging.AddFilter("OpenIddict", LogLevel.Warning);
         services.AddHostedService<ProviderBootstrap>();
         services.TryAddSingleton(new InitialPasswordOutput(Console.Out));
         services.AddDataProtection().SetApplicationName("EnvForge").PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory, "data-protection")));
