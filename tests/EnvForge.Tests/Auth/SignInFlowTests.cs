@@ -22,7 +22,7 @@ public sealed class SignInFlowTests(PostgresServer postgres) : AuthTestBase(post
         Assert.Equal("admin", access.Subject);
         Assert.Equal("RS256", access.Alg);
         Assert.InRange((access.ValidTo - access.IssuedAt).TotalSeconds, 899, 900);
-        Assert.Equal(15 * 60, tokens.ExpiresIn);
+        Assert.InRange(tokens.ExpiresIn ?? 0, 899, 900);
         Assert.NotNull(tokens.RefreshToken);
         Assert.NotNull(tokens.IdToken);
         Assert.False(access.TryGetClaim("ef_gen", out _), "the refresh generation stays out of access tokens");

@@ -39,7 +39,7 @@ public sealed class CliTests(PostgresServer postgres) : AuthTestBase(postgres)
         Assert.SkipWhen(OperatingSystem.IsWindows(), "file modes are POSIX");
         using var cli = await OwnerCliAsync();
 
-        #pragma warning disable CA1416 // skipped on Windows above
+#pragma warning disable CA1416 // skipped on Windows above
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(cli.CredentialsFile));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(cli.ConfigDirectory));
 #pragma warning restore CA1416

@@ -42,7 +42,11 @@ public static class AuthSetup
             {
                 Validate(jwt, options);
                 jwt.Authority = options.IsLocal ? options.LocalIssuerUri(configuration).AbsoluteUri : options.Authority;
-                jwt.MetadataAddress = string.IsNullOrWhiteSpace(options.MetadataAddress) ? null! : options.MetadataAddress;
+                if (!string.IsNullOrWhiteSpace(options.MetadataAddress))
+                {
+                    jwt.MetadataAddress = options.MetadataAddress;
+                }
+
                 jwt.Audience = options.Audience;
                 if (options.IsLocal)
                 {
