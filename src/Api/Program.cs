@@ -4,12 +4,18 @@ using EnvForge.Api.Elevation;
 using EnvForge.Api.Infrastructure;
 using EnvForge.Api.Infrastructure.Auth;
 using EnvForge.Api.Organizations;
+using EnvForge.Api.Sessions;
 using EnvForge.Api.Workspaces;
 
-// `EnvForge.Api token SUBJECT` mints an access token for the embedded default (see README).
+// `EnvForge.Api token SUBJECT` mints an operator token, `EnvForge.Api keys ...` manages signing keys (see README).
 if (args is ["token", .. var tokenArgs])
 {
     return LocalTokenCommand.Run(tokenArgs, Console.Out, Console.Error);
+}
+
+if (args is ["keys", .. var keyArgs])
+{
+    return KeyCommands.Run(keyArgs, Console.Out, Console.Error);
 }
 
 // Every capability of the API, once: its services and its route group.
@@ -20,6 +26,8 @@ IApiCapability[] capabilities =
     new ElevationEndpoints(),
     new DevLinkEndpoints(),
     new AuditEndpoints(),
+    new EmbeddedProvider(),
+    new SessionEndpoints(),
 ];
 
 var builder = WebApplication.CreateBuilder(args);

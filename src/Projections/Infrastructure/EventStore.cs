@@ -7,6 +7,7 @@ using EnvForge.Projections.Audit;
 using EnvForge.Projections.DevLinks;
 using EnvForge.Projections.Elevation;
 using EnvForge.Projections.Organizations;
+using EnvForge.Projections.Sessions;
 using EnvForge.Projections.Workspaces;
 using JasperFx;
 using JasperFx.Events;
@@ -44,6 +45,7 @@ public static class EventStore
         options.AddElevation();
         options.AddDevLinks();
         options.AddAudit();
+        options.AddSessions();
     }
 
     /// <summary>Every domain event type with its stable stored name. A domain event without a name is a bug.</summary>

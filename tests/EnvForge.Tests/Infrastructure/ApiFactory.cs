@@ -28,6 +28,7 @@ public sealed class ApiFactory(string connectionString, Action<IServiceCollectio
         builder.UseEnvironment("Testing");
         builder.UseSetting("ConnectionStrings:Marten", connectionString);
         builder.UseSetting("Auth:LocalSigningKey", SigningKey);
+        builder.UseSetting("Auth:PasswordHashCost", "4"); // the first owner's hash at every host start: cheap in tests
         builder.UseSetting("Temporal:Address", "");
         builder.UseSetting("Temporal:StartLocalDevServer", "false");
         builder.UseSetting("ENVFORGE_DATA_DIR", _dataDirectory);

@@ -1,0 +1,12 @@
+using EnvForge.Domain.Sessions;
+using JasperFx.Events;
+using Marten.Events.Aggregation;
+
+namespace EnvForge.Projections.Sessions;
+
+/// <summary>The Session aggregate as an inline snapshot (no token, no hash of one: a generation number).</summary>
+public sealed partial class SessionProjection : SingleStreamProjection<Session, Guid>
+{
+    public override Session? Evolve(Session? snapshot, Guid id, IEvent e) =>
+        e.Data is ISessionEvent sessionEvent ? Session.Evolve(snapshot, sessionEvent) : snapshot;
+}
