@@ -7,6 +7,7 @@ using EnvForge.Projections.Audit;
 using EnvForge.Projections.DevLinks;
 using EnvForge.Projections.Elevation;
 using EnvForge.Projections.Organizations;
+using EnvForge.Projections.Wallet;
 using EnvForge.Projections.Workspaces;
 using JasperFx;
 using JasperFx.Events;
@@ -42,6 +43,7 @@ public static class EventStore
         options.AddWorkspaces();
         options.AddElevation();
         options.AddDevLinks();
+        options.AddWallet();
         options.AddAudit();
     }
 
