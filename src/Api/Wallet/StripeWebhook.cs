@@ -73,8 +73,9 @@ internal static partial class StripeWebhookHandler
         {
             case DecisionStatus.Rejected:
                 // Verified, but not about this org's wallet (another org's top-up, a mismatched payment): nothing applied.
+                // 422 whatever the rejection's kind: the endpoint exists, the event does not apply here.
                 LogRejected(logger, stripeEvent.Type, outcome.Rejection!.Code);
-                return Problems.From(outcome.Rejection);
+                return Problems.Problem(StatusCodes.Status422UnprocessableEntity, outcome.Rejection.Code, "Not applied", outcome.Rejection.Message);
             case DecisionStatus.Conflict:
                 return Problems.Problem(StatusCodes.Status503ServiceUnavailable, "concurrency_conflict", "Busy", "The wallet was busy; Stripe will deliver again.");
             case DecisionStatus.Unchanged:
