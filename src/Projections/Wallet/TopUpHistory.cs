@@ -10,7 +10,8 @@ public sealed record TopUpRefund(Guid Id, long Amount, RefundStatus Status, stri
 
 /// <summary>
 /// One top-up as billing staff and support read it: who asked, how much, its payment, and what came back out of it.
-/// <see cref="Sequence"/> is the global sequence of its request: the list's order and cursor.
+/// <see cref="Sequence"/> is its request's time in ticks: the list's order and cursor (inline, written before the event
+/// store numbers the event; automatic top-up ids are not time-ordered).
 /// </summary>
 public sealed record TopUpRecord(
     Guid Id, Guid OrgId, long Sequence, long Amount, string Currency, bool Automatic, string RequestedBy, DateTimeOffset RequestedAt)
@@ -33,9 +34,9 @@ public sealed record TopUpRecord(
 
     public long Disputed { get; init; }
 
-    public static TopUpRecord? Next(TopUpRecord? record, IWalletEvent @event, long sequence) => @event switch
+    public static TopUpRecord? Next(TopUpRecord? record, IWalletEvent @event) => @event switch
     {
-        TopUpRequested e => new TopUpRecord(e.TopUpId, e.OrgId, sequence, e.Amount, e.Currency, e.Automatic, e.Actor, e.At),
+        TopUpRequested e => new TopUpRecord(e.TopUpId, e.OrgId, e.At.UtcTicks, e.Amount, e.Currency, e.Automatic, e.Actor, e.At),
         _ when record is null => null,
         TopUpPaymentStarted e => record with
         {
@@ -90,7 +91,7 @@ public sealed partial class TopUpHistoryProjection : EventProjection
         }
 
         var current = walletEvent is TopUpRequested ? null : await operations.LoadAsync<TopUpRecord>(topUpId, cancellation);
-        if (TopUpRecord.Next(current, walletEvent, e.Sequence) is { } next)
+        if (TopUpRecord.Next(current, walletEvent) is { } next)
         {
             operations.Store(next);
         }
