@@ -117,7 +117,8 @@ public sealed record OrgWallet(Guid Id, Guid OrgId, string Currency)
                 Status = t.Status == TopUpStatus.Requested ? TopUpStatus.PaymentStarted : t.Status,
             }),
             WalletCredited e => state.Update(e.TopUpId, t => t with { Status = TopUpStatus.Succeeded, PaymentIntentId = e.PaymentIntentId, Credited = t.Credited + e.Amount, FailureReason = null })
-                with { LastTopUpAmount = e.Amount, ThresholdsCrossed = [] },
+                with
+            { LastTopUpAmount = e.Amount, ThresholdsCrossed = [] },
             TopUpFailed e => state.Update(e.TopUpId, t => t with { Status = TopUpStatus.Failed, FailureReason = e.Reason }),
             RefundRequested e => state.Update(e.TopUpId, t => t with { Refunds = [.. t.Refunds, new RefundRecord(e.RefundId, e.Amount, RefundStatus.Requested)] }),
             RefundIssued e => state.Update(e.TopUpId, t => t with

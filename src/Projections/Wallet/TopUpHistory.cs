@@ -46,8 +46,12 @@ public sealed record TopUpRecord(
         },
         WalletCredited e => record with
         {
-            Status = TopUpStatus.Succeeded, PaymentIntentId = e.PaymentIntentId, PaymentStatus = "succeeded", Credited = record.Credited + e.Amount,
-            CreditedAt = e.At, FailureReason = null,
+            Status = TopUpStatus.Succeeded,
+            PaymentIntentId = e.PaymentIntentId,
+            PaymentStatus = "succeeded",
+            Credited = record.Credited + e.Amount,
+            CreditedAt = e.At,
+            FailureReason = null,
         },
         TopUpFailed e => record with { Status = TopUpStatus.Failed, FailureReason = e.Reason },
         RefundRequested e => record with { Refunds = [.. record.Refunds, new TopUpRefund(e.RefundId, e.Amount, RefundStatus.Requested, null, null, e.At)] },

@@ -57,7 +57,10 @@ public sealed partial class UsageReceiptProjection : EventProjection
                 var paid = receipt.Paid + debited.Amount;
                 operations.Store(receipt with
                 {
-                    PaidUntil = debited.Until, MinutesPaid = receipt.MinutesPaid + debited.Minutes, Minutes = receipt.MinutesPaid + debited.Minutes, Paid = paid,
+                    PaidUntil = debited.Until,
+                    MinutesPaid = receipt.MinutesPaid + debited.Minutes,
+                    Minutes = receipt.MinutesPaid + debited.Minutes,
+                    Paid = paid,
                     Amount = paid,
                 });
                 break;
