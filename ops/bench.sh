@@ -7,6 +7,9 @@
 # and added p99 < 1 ms. Defaults: 5 s phases, 2 s warm-up, 3 rounds, a 100-byte body (--body 100,4096 for more sizes).
 # --upstream-delay-ms N makes the upstream wait N ms before each answer (an app waiting on I/O) instead of answering at once.
 # Usage: bash ops/bench.sh gateway [--seconds N] [--warmup N] [--rounds N] [--clients 1,32] [--body 100,4096] [--upstream-process] [--upstream-delay-ms N]
+# Wallet benchmark: runtime debits through the wallet's per-wallet queue at 1 and 16 writers, on one wallet and on 16,
+# beside raw Marten single-event appends in the same run; goals: one wallet at 16 writers >= 0.5 x raw, 16 wallets >= 0.8 x.
+# Usage: bash ops/bench.sh wallet [--seconds N] [--warmup N] [--rounds N] [--writers 1,16]
 # Uses ENVFORGE_PG when set (a role that may CREATE DATABASE); otherwise starts the local PostgreSQL. Idempotent.
 # The bench creates its own database (envforge_bench_*) and drops it at the end.
 set -euo pipefail

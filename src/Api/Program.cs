@@ -5,6 +5,7 @@ using EnvForge.Api.Infrastructure;
 using EnvForge.Api.Infrastructure.Auth;
 using EnvForge.Api.Organizations;
 using EnvForge.Api.Sessions;
+using EnvForge.Api.Wallet;
 using EnvForge.Api.Workspaces;
 
 // `EnvForge.Api token SUBJECT` mints an operator token, `EnvForge.Api keys ...` manages signing keys (see README).
@@ -28,6 +29,7 @@ IApiCapability[] capabilities =
     new AuditEndpoints(),
     new EmbeddedProvider(),
     new SessionEndpoints(),
+    new WalletEndpoints(),
 ];
 
 var builder = WebApplication.CreateBuilder(args);

@@ -13,6 +13,11 @@ if (args is [BareForwarder.Mode, ..])
     return await BareForwarder.RunAsync(args[1..]);
 }
 
+if (args.Contains(WalletBenchmark.Mode))
+{
+    return await WalletBenchmark.RunAsync(args);
+}
+
 if (args is [Upstream.Mode, ..])
 {
     return await Upstream.RunAsync(args[1..]);

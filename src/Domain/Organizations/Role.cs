@@ -45,6 +45,12 @@ public enum Permission
 
     /// <summary>Top up the wallet and see billing.</summary>
     ManageBilling,
+
+    /// <summary>See the wallet: balance, ledger, top-ups and usage receipts.</summary>
+    ViewBilling,
+
+    /// <summary>Set the org's runtime rate and refund top-ups.</summary>
+    ManageBillingTerms,
 }
 
 public static class Permissions
@@ -56,7 +62,7 @@ public static class Permissions
         {
             Permission.ViewOrganization, Permission.ReadMembers, Permission.ManageMembers, Permission.ReadAudit,
             Permission.ManagePolicy, Permission.UseWorkspaces, Permission.ViewWorkspaces, Permission.ApproveElevation,
-            Permission.ManageBilling,
+            Permission.ManageBilling, Permission.ViewBilling,
         },
         [Role.Developer] = new()
         {
@@ -65,11 +71,11 @@ public static class Permissions
         [Role.Viewer] = new() { Permission.ViewOrganization, Permission.ViewWorkspaces },
         [Role.Support] = new()
         {
-            Permission.ViewOrganization, Permission.ReadMembers, Permission.ViewWorkspaces, Permission.ReadAudit,
+            Permission.ViewOrganization, Permission.ReadMembers, Permission.ViewWorkspaces, Permission.ReadAudit, Permission.ViewBilling,
         },
         [Role.Auditor] = new()
         {
-            Permission.ViewOrganization, Permission.ReadMembers, Permission.ReadAudit,
+            Permission.ViewOrganization, Permission.ReadMembers, Permission.ReadAudit, Permission.ViewBilling,
         },
     }.ToFrozenDictionary(kv => kv.Key, kv => kv.Value.ToFrozenSet());
 

@@ -8,6 +8,7 @@ using EnvForge.Projections.DevLinks;
 using EnvForge.Projections.Elevation;
 using EnvForge.Projections.Organizations;
 using EnvForge.Projections.Sessions;
+using EnvForge.Projections.Wallet;
 using EnvForge.Projections.Workspaces;
 using JasperFx;
 using JasperFx.Events;
@@ -44,6 +45,7 @@ public static class EventStore
         options.AddWorkspaces();
         options.AddElevation();
         options.AddDevLinks();
+        options.AddWallet();
         options.AddAudit();
         options.AddSessions();
     }

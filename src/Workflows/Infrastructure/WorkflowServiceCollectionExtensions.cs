@@ -2,6 +2,7 @@ using EnvForge.Workflows.Aws;
 using EnvForge.Workflows.DevLinks;
 using EnvForge.Workflows.Elevation;
 using EnvForge.Workflows.Security;
+using EnvForge.Workflows.Wallet;
 using EnvForge.Workflows.Workspaces;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -26,6 +27,7 @@ public static class WorkflowServiceCollectionExtensions
         services.AddWorkspaceWorkflows(configuration);
         services.AddElevationWorkflows(configuration);
         services.AddDevLinkWorkflows();
+        services.AddWalletWorkflows(configuration);
         return services;
     }
 }

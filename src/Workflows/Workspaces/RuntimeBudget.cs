@@ -1,16 +1,11 @@
 namespace EnvForge.Workflows.Workspaces;
 
 /// <summary>
-/// The wallet's answer to "can this org pay for the minimum runtime period?", asked before provisioning and wake.
-/// Until the wallet capability exists, <see cref="UnmeteredRuntimeBudget"/> answers yes; the wallet replaces it by
-/// registering its own implementation (README, "Workspaces: balance check").
+/// The wallet's answer to "can this org pay for the minimum runtime period?", asked before provisioning and wake (402
+/// <c>workspace.insufficient_balance</c> otherwise), before any AWS call or container start. The wallet's implementation
+/// (<c>WalletRuntimeBudget</c>) is registered with the workspace workflows.
 /// </summary>
 public interface IRuntimeBudget
 {
     Task<bool> CanAffordMinimumRuntimeAsync(Guid orgId, CancellationToken ct);
-}
-
-public sealed class UnmeteredRuntimeBudget : IRuntimeBudget
-{
-    public Task<bool> CanAffordMinimumRuntimeAsync(Guid orgId, CancellationToken ct) => Task.FromResult(true);
 }

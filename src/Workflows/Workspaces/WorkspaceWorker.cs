@@ -1,6 +1,7 @@
 using EnvForge.Workflows.Aws;
 using EnvForge.Workflows.Infrastructure;
 using EnvForge.Workflows.Terraform;
+using EnvForge.Workflows.Wallet;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -24,7 +25,7 @@ public static class WorkspaceWorkflowRegistration
     public static IServiceCollection AddWorkspaceWorkflows(this IServiceCollection services, IConfiguration configuration)
     {
         services.TryAddSingleton<IWorkspaceWorkflows, WorkspaceWorkflows>();
-        services.TryAddSingleton<IRuntimeBudget, UnmeteredRuntimeBudget>();
+        services.TryAddSingleton<IRuntimeBudget, WalletRuntimeBudget>();
         services.AddOptions<TerraformOptions>().Bind(configuration.GetSection(TerraformOptions.Section));
         services.TryAddSingleton<IRoleAssumer, StsRoleAssumer>();
         services.TryAddSingleton<IInstanceVerifier, AwsInstanceVerifier>();

@@ -12,13 +12,13 @@ public sealed class PermissionMatrixTests
             Role.Admin,
             [
                 Permission.ViewOrganization, Permission.ReadMembers, Permission.ManageMembers, Permission.ReadAudit, Permission.ManagePolicy,
-                Permission.UseWorkspaces, Permission.ViewWorkspaces, Permission.ApproveElevation, Permission.ManageBilling,
+                Permission.UseWorkspaces, Permission.ViewWorkspaces, Permission.ApproveElevation, Permission.ManageBilling, Permission.ViewBilling,
             ]
         },
         { Role.Developer, [Permission.ViewOrganization, Permission.UseWorkspaces, Permission.ViewWorkspaces] },
         { Role.Viewer, [Permission.ViewOrganization, Permission.ViewWorkspaces] },
-        { Role.Support, [Permission.ViewOrganization, Permission.ReadMembers, Permission.ViewWorkspaces, Permission.ReadAudit] },
-        { Role.Auditor, [Permission.ViewOrganization, Permission.ReadMembers, Permission.ReadAudit] },
+        { Role.Support, [Permission.ViewOrganization, Permission.ReadMembers, Permission.ViewWorkspaces, Permission.ReadAudit, Permission.ViewBilling] },
+        { Role.Auditor, [Permission.ViewOrganization, Permission.ReadMembers, Permission.ReadAudit, Permission.ViewBilling] },
     };
 
     [Theory]

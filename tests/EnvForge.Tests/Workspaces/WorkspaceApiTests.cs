@@ -27,6 +27,7 @@ public sealed class WorkspaceApiTests(PostgresServer postgres) : ApiTestBase(pos
             await (await Api.ClientFor(owner).PutAsJsonAsync($"/orgs/{org.Id}/aws", new { roleArn = RoleArn })).AssertStatusAsync(HttpStatusCode.OK);
         }
 
+        await EnvForge.Tests.Wallet.WalletSeed.FundAsync(Api.Store, org.Id); // a wallet that pays the minimum runtime: these tests are not about paying
         return org.Id;
     }
 
@@ -218,6 +219,7 @@ public sealed class WorkspaceProvisioningStartTests(PostgresServer postgres) : A
         var owner = Api.ClientFor("alice");
         var org = (await (await owner.PostJsonAsync("/orgs", new { name = "Acme" })).ReadAsync<OrganizationResponse>()).Id;
         await (await owner.PutAsJsonAsync($"/orgs/{org}/aws", new { roleArn = "arn:aws:iam::123456789012:role/envforge" })).AssertStatusAsync(HttpStatusCode.OK);
+        await EnvForge.Tests.Wallet.WalletSeed.FundAsync(Api.Store, org);
 
         var response = await owner.PostJsonAsync($"/orgs/{org}/workspaces", new
         {

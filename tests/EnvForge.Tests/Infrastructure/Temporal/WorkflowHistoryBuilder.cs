@@ -267,6 +267,32 @@ public sealed class WorkflowHistoryBuilder
         return this;
     }
 
+    /// <summary>
+    /// The last workflow task took a patched branch (<c>Workflow.Patched(patchId)</c> returned true): the SDK core's patch
+    /// marker, then (as a current worker does) the <c>TemporalChangeVersion</c> search attribute naming the patch.
+    /// </summary>
+    public WorkflowHistoryBuilder Patched(string patchId)
+    {
+        Add(EventType.MarkerRecorded, e => e.MarkerRecordedEventAttributes = new()
+        {
+            MarkerName = "core_patch",
+            Details =
+            {
+                ["patch_id"] = new Payloads { Payloads_ = { new Payload { Data = Google.Protobuf.ByteString.CopyFromUtf8(patchId) } } },
+                ["deprecated"] = new Payloads { Payloads_ = { new Payload { Data = Google.Protobuf.ByteString.CopyFrom(0) } } },
+            },
+            WorkflowTaskCompletedEventId = _lastWorkflowTaskCompleted,
+        });
+        var changeVersion = PayloadConverter.ToPayload(new[] { patchId });
+        changeVersion.Metadata["type"] = Google.Protobuf.ByteString.CopyFromUtf8("KeywordList");
+        Add(EventType.UpsertWorkflowSearchAttributes, e => e.UpsertWorkflowSearchAttributesEventAttributes = new()
+        {
+            WorkflowTaskCompletedEventId = _lastWorkflowTaskCompleted,
+            SearchAttributes = new() { IndexedFields = { ["TemporalChangeVersion"] = changeVersion } },
+        });
+        return this;
+    }
+
     /// <summary>The last workflow task completed the workflow with <paramref name="result"/>.</summary>
     public WorkflowHistoryBuilder Completed(object? result)
     {
