@@ -48,19 +48,18 @@ internal static class GatewayProfile
             .AddSingleton(DispatchProxy.Create<Marten.IDocumentStore, NoDatabase>()); // a valid, awake link needs no database
         services.AddOptions<GatewayOptions>().Configure(o => o.UpstreamTemplate = "http://127.0.0.1:{port}");
         services.AddOptions<DevLinkDirectoryOptions>().Configure(o => o.MaxStaleness = TimeSpan.FromDays(1));
+        services.AddDevLinkGatewayParts(); // the API's own registration of the gateway's parts
         using var provider = services.BuildServiceProvider();
         DevLinkGateway gateway;
         try
         {
-            // By the container, so a dependency added to the gateway later does not break the bench's build.
-            gateway = ActivatorUtilities.CreateInstance<DevLinkGateway>(provider);
+            gateway = provider.GetRequiredService<DevLinkGateway>();
         }
         catch (InvalidOperationException ex)
         {
             return [new ProfileStep("gateway HandleAsync", double.NaN, double.NaN, $"not measured: {ex.Message}")];
         }
 
-        using var _ = gateway;
         var cookieValue = cookie[(cookie.IndexOf('=', StringComparison.Ordinal) + 1)..];
         var options = provider.GetRequiredService<IOptions<GatewayOptions>>().Value;
         var upstream = $"http://127.0.0.1:{upstreamPort.ToString(CultureInfo.InvariantCulture)}";

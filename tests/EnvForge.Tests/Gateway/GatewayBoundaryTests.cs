@@ -265,7 +265,7 @@ public sealed class GatewayBoundaryTests(PostgresServer postgres, GatewayBoundar
         var probe = Probe();
 
         string Request(string method, string? origin) =>
-            $"{method} /api/echo HTTP/1.1\r\nHost: {host}\r\nX-Probe: {probe}\r\nCookie: ef_link={cookie}\r\n"
+            $"{method} /api/echo HTTP/1.1\r\nHost: {host}:{Host.Port}\r\nX-Probe: {probe}\r\nCookie: ef_link={cookie}\r\n"
             + (origin is null ? "" : $"Origin: {origin}\r\n") + "Content-Type: text/plain\r\nContent-Length: 4\r\nConnection: close\r\n\r\nping";
 
         foreach (var method in new[] { "POST", "PUT", "PATCH", "DELETE" })
