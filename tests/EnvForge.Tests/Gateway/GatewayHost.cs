@@ -1,5 +1,3 @@
-using EnvForge.Workflows.Workspaces;
-using EnvForge.Workflows.DevLinks;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
@@ -10,7 +8,9 @@ using EnvForge.Api.DevLinks;
 using EnvForge.Api.Organizations;
 using EnvForge.Domain.Workspaces;
 using EnvForge.Tests.Infrastructure;
+using EnvForge.Workflows.DevLinks;
 using EnvForge.Workflows.Infrastructure;
+using EnvForge.Workflows.Workspaces;
 using Marten;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
