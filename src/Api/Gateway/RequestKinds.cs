@@ -64,14 +64,6 @@ public static class RequestKinds
 
     private static bool IsVersion13(IHeaderDictionary headers) => headers.SecWebSocketVersion is ["13"];
 
-    /// <summary>RFC 6455: a randomly selected 16-byte value, base64-encoded (24 characters, padded).</summary>
-    private static bool IsKey(string? key)
-    {
-        if (key is not { Length: 24 } || !key.EndsWith("==", StringComparison.Ordinal) || !Base64.IsValid(key, out var length))
-        {
-            return false;
-        }
-
-        return length == 16;
-    }
+    /// <summary>RFC 6455: a randomly selected 16-byte value, base64-encoded: 24 characters, the last two padding.</summary>
+    private static bool IsKey(string? key) => key is { Length: 24 } && key.EndsWith("==", StringComparison.Ordinal) && Base64.IsValid(key);
 }
