@@ -24,7 +24,7 @@ internal static class BareForwarder
         var app = builder.Build();
 
         // The gateway's own handler settings, so the upstream leg is the same.
-        using var client = new HttpMessageInvoker(EnvForge.Api.Gateway.DevLinkGateway.CreateUpstreamHandler());
+        using var client = new HttpMessageInvoker(EnvForge.Api.Gateway.UpstreamForwarder.CreateHandler());
         var forwarder = app.Services.GetRequiredService<IHttpForwarder>();
         var config = new ForwarderRequestConfig { ActivityTimeout = TimeSpan.FromSeconds(100) };
         app.Run(async http =>

@@ -2,8 +2,10 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Reflection;
+using EnvForge.Api.DevLinks;
 using EnvForge.Api.Gateway;
 using EnvForge.Api.Infrastructure;
+using EnvForge.Domain.DevLinks;
 using EnvForge.Projections.DevLinks;
 using EnvForge.Workflows.Workspaces;
 using Microsoft.AspNetCore.Http;
@@ -48,21 +50,27 @@ internal static class GatewayProfile
             .AddSingleton(DispatchProxy.Create<Marten.IDocumentStore, NoDatabase>()); // a valid, awake link needs no database
         services.AddOptions<GatewayOptions>().Configure(o => o.UpstreamTemplate = "http://127.0.0.1:{port}");
         services.AddOptions<DevLinkDirectoryOptions>().Configure(o => o.MaxStaleness = TimeSpan.FromDays(1));
+        services.AddDevLinkGatewayParts(); // the API's own registration of the gateway's parts
         using var provider = services.BuildServiceProvider();
         DevLinkGateway gateway;
         try
         {
-            // By the container, so a dependency added to the gateway later does not break the bench's build.
-            gateway = ActivatorUtilities.CreateInstance<DevLinkGateway>(provider);
+            gateway = provider.GetRequiredService<DevLinkGateway>();
         }
         catch (InvalidOperationException ex)
         {
             return [new ProfileStep("gateway HandleAsync", double.NaN, double.NaN, $"not measured: {ex.Message}")];
         }
 
-        using var _ = gateway;
         var cookieValue = cookie[(cookie.IndexOf('=', StringComparison.Ordinal) + 1)..];
-        var options = provider.GetRequiredService<IOptions<GatewayOptions>>().Value;
+        var sessions = provider.GetRequiredService<SessionCookie>();
+        var access = provider.GetRequiredService<LinkAccess>();
+        var live = provider.GetRequiredService<LiveRequests>();
+        var upstreams = provider.GetRequiredService<UpstreamForwarder>();
+        seed.Signer.TryReadSession(cookieValue, out var signed);
+        SignedLink? session = signed;
+        var now = DateTimeOffset.UtcNow;
+        directory.TryGetRuntime(seed.WorkspaceId, out var runtime);
         var upstream = $"http://127.0.0.1:{upstreamPort.ToString(CultureInfo.InvariantCulture)}";
         var config = ForwarderRequestConfig.Empty;
         HttpContext Request() => NewContext(linkHost, cookie);
@@ -90,13 +98,10 @@ internal static class GatewayProfile
             Step("  GatewayPaths.Check(\"/\")", () => GatewayPaths.Check("/", out var _)),
             Step("  GatewayPaths.Classify(\"/\")", () => GatewayPaths.Classify("/")),
             Step("  DevLinkSigner.TryReadSession", () => seed.Signer.TryReadSession(cookieValue, out var _)),
-            Step("  Request.Cookies parse + lookup", () => Request().Request.Cookies.TryGetValue(options.CookieName, out var _)),
-            Step("  upstream template (5 x Replace)", () => GC.KeepAlive(options.UpstreamTemplate
-                .Replace("{instanceId}", seed.Workspace.Placement?.InstanceId ?? "", StringComparison.Ordinal)
-                .Replace("{region}", seed.Workspace.Placement?.Region ?? "", StringComparison.Ordinal)
-                .Replace("{workspaceId}", seed.WorkspaceId.ToString("N"), StringComparison.Ordinal)
-                .Replace("{service}", seed.Link.Service, StringComparison.Ordinal)
-                .Replace("{port}", upstreamPort.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal))),
+            Step("  SessionCookie.Read (Cookie header)", () => sessions.Read(Request().Request, out var _)),
+            Step("  LinkAccess.Admit + Allow", () => access.Allow(access.Admit(seed.LinkId, session, now).Link!, DevLinkSurface.Web)),
+            Step("  LiveRequests.Enter + Dispose", () => live.Enter(seed.LinkId, session, DevLinkSurface.Web).Dispose()),
+            Step("  upstream address (template)", () => GC.KeepAlive(upstreams.AddressOf(runtime, seed.Link.Service, upstreamPort))),
         ];
         return steps;
     }

@@ -63,6 +63,7 @@ internal static class IssueDevLinkHandler
             signer.CurrentKeyId, hash, subject, now)
         {
             Audience = body.Audience?.ToAudience(),
+            ServiceKind = workspace?.Services.FirstOrDefault(s => s.Name == body.Service)?.Kind ?? ServiceKind.App,
             Members = org.Members.Keys.ToHashSet(StringComparer.Ordinal),
         };
 

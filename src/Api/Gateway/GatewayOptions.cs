@@ -7,7 +7,9 @@ public sealed class GatewayOptions
 
     /// <summary>
     /// The dev-link domain: a link is served at <c>{linkId:N}.{Domain}</c>, one origin per link, so its session cookie and
-    /// its same-origin <c>/api</c> never mix with another link's. Empty switches the gateway off.
+    /// its same-origin <c>/api</c> never mix with another link's. In production the domain must be on the Public Suffix List
+    /// (as <c>app.github.dev</c> is), so that browsers treat every link as a site of its own: cookies scoped to the domain
+    /// are refused and SameSite separates links. Empty switches the gateway off.
     /// </summary>
     public string Domain { get; set; } = "links.localhost";
 
@@ -23,7 +25,23 @@ public sealed class GatewayOptions
     /// </summary>
     public string UpstreamTemplate { get; set; } = "http://{instanceId}:{port}";
 
+    /// <summary>
+    /// The session cookie's name; on https it is sent as <c>__Host-{CookieName}</c> (see <see cref="SessionCookieName"/>), a
+    /// name browsers accept only host-only, Secure and on Path=/, so no other link or subdomain can set or shadow it.
+    /// </summary>
     public string CookieName { get; set; } = "ef_link";
+
+    /// <summary>The session cookie's name as set and read: <c>__Host-</c> prefixed on https.</summary>
+    public string SessionCookieName => IsHttps ? "__Host-" + CookieName : CookieName;
+
+    public bool IsHttps => string.Equals(Scheme, "https", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Whether a WebSocket handshake or an unsafe request (POST, PUT, PATCH, DELETE, ...) may come without an Origin header.
+    /// Browsers always send one on those, so a request without it is from a non-browser client (curl, a CLI, a test runner)
+    /// holding the session cookie itself, which no other site can make a browser do. Set false to accept only the link's own origin.
+    /// </summary>
+    public bool AllowRequestsWithoutOrigin { get; set; } = true;
 
     /// <summary>How long the gateway waits for an upstream to answer before 504.</summary>
     public TimeSpan UpstreamTimeout { get; set; } = TimeSpan.FromSeconds(100);

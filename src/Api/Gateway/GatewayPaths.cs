@@ -23,15 +23,69 @@ public enum PathVerdict
 /// </summary>
 public static class GatewayPaths
 {
-    /// <summary>First path segments (lower case) that are never an app surface, whatever the link's surfaces say.</summary>
-    public static readonly FrozenSet<string> BlockedSegments = new[]
+    /// <summary>
+    /// First path segments (lower case) that are never an app surface, whatever the link's surfaces say, each with the reason.
+    /// A segment matches after trimming spaces and trailing dots and dropping format suffixes (<c>/logs.json</c>,
+    /// <c>/logs.</c>, <c>/%20logs</c>), because upstreams that trim or honour suffixes serve those as the bare name. The seed's
+    /// list (shell, secrets, logs, MinIO console, Mailpit, runtime admin, Tailscale, root) is covered, plus what serves the same.
+    /// </summary>
+    public static readonly FrozenDictionary<string, string> BlockedSegments = new Dictionary<string, string>
     {
-        "__envforge", "_envforge", "ssh", "_ssh", "sshd", "shell", "terminal", "tty", "wetty", "exec",
-        "logs", "_logs", "log", "secrets", "_secrets", "secret", "env",
-        "_runtime", "runtime", "_admin", "docker", "_docker", "containers", "metrics", "debug",
-        "console", "_console", "minio", "mailhog", "mailpit", "adminer", "pgadmin", "phpmyadmin", "kibana", "grafana",
-        "tailscale", "_tailscale", "tailnet", "root", "_root", "sudo",
-    }.ToFrozenSet(StringComparer.Ordinal);
+        ["__envforge"] = "the gateway's own paths (opening a link); never the app's",
+        ["_envforge"] = "reserved for EnvForge's runtime agent",
+        ["ssh"] = "SSH over the web: a shell on the workspace",
+        ["_ssh"] = "SSH over the web: a shell on the workspace",
+        ["sshd"] = "SSH over the web: a shell on the workspace",
+        ["shell"] = "a web shell on the workspace",
+        ["terminal"] = "a web terminal: a shell on the workspace",
+        ["tty"] = "a web terminal: a shell on the workspace",
+        ["wetty"] = "a web terminal: a shell on the workspace",
+        ["exec"] = "running commands in the workspace's containers",
+        ["logs"] = "logs carry tokens, cookies, secrets and personal data",
+        ["_logs"] = "logs carry tokens, cookies, secrets and personal data",
+        ["log"] = "logs carry tokens, cookies, secrets and personal data",
+        ["secrets"] = "secret values the workspace resolved (SSM parameters)",
+        ["_secrets"] = "secret values the workspace resolved (SSM parameters)",
+        ["secret"] = "secret values the workspace resolved (SSM parameters)",
+        ["env"] = "environment dumps hold secrets",
+        ["_runtime"] = "the runtime agent's admin API (start, stop, inspect services)",
+        ["runtime"] = "the runtime agent's admin API (start, stop, inspect services)",
+        ["_admin"] = "the runtime's admin surface",
+        ["docker"] = "the Docker API: root on the runtime host",
+        ["_docker"] = "the Docker API: root on the runtime host",
+        ["containers"] = "container management (the Docker API's paths)",
+        ["metrics"] = "runtime and process metrics: internals of the workspace",
+        ["debug"] = "debug endpoints (pprof, expvar, heap dumps) expose memory and internals",
+        ["console"] = "consoles administer something other than the app",
+        ["_console"] = "consoles administer something other than the app",
+        ["minio"] = "the MinIO console: every bucket and its admin actions",
+        ["mailhog"] = "a mail catcher: every mail the app sent (sign-in links, resets)",
+        ["mailpit"] = "a mail catcher: every mail the app sent (sign-in links, resets)",
+        ["adminer"] = "a database console",
+        ["pgadmin"] = "a database console",
+        ["phpmyadmin"] = "a database console",
+        ["kibana"] = "a log console",
+        ["grafana"] = "a metrics and log console with its data sources' credentials",
+        ["tailscale"] = "the workspace's tailnet: its private network",
+        ["_tailscale"] = "the workspace's tailnet: its private network",
+        ["tailnet"] = "the workspace's tailnet: its private network",
+        ["root"] = "root access on the runtime (elevation is granted through EnvForge, never a link)",
+        ["_root"] = "root access on the runtime (elevation is granted through EnvForge, never a link)",
+        ["sudo"] = "root access on the runtime (elevation is granted through EnvForge, never a link)",
+    }.ToFrozenDictionary(StringComparer.Ordinal);
+
+    private static readonly FrozenDictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> BlockedLookup =
+        BlockedSegments.GetAlternateLookup<ReadOnlySpan<char>>();
+
+    /// <summary>
+    /// Suffixes an upstream may read as a format of the same resource (<c>/logs.json</c> is <c>/logs</c> as JSON), dropped
+    /// before a first segment is matched against <see cref="BlockedSegments"/>.
+    /// </summary>
+    private static readonly string[] FormatSuffixes =
+    [
+        ".json", ".xml", ".txt", ".text", ".html", ".htm", ".yaml", ".yml", ".csv", ".tsv", ".log", ".md", ".gz", ".zip", ".tar", ".tgz",
+        ".php", ".asp", ".aspx", ".jsp", ".cgi", ".do", ".action", ".js", ".css", ".ndjson", ".jsonl", ".env", ".bak", ".old", ".orig",
+    ];
 
     private static readonly FrozenSet<string> AssetPrefixes = new[] { "assets", "static", "_next", "build", "dist", "public", "images", "img", "fonts", "css", "js" }
         .ToFrozenSet(StringComparer.Ordinal);
@@ -46,6 +100,11 @@ public static class GatewayPaths
     public static PathVerdict Check(string rawTarget, out string path)
     {
         path = string.Empty;
+        if (rawTarget.Contains('#', StringComparison.Ordinal))
+        {
+            return PathVerdict.Trick; // a fragment is never sent; upstreams re-encode or cut it, so it is refused like %23
+        }
+
         var end = rawTarget.IndexOf('?', StringComparison.Ordinal);
         var raw = end < 0 ? rawTarget : rawTarget[..end];
         if (raw.Length == 0 || raw[0] != '/' || raw.Length > 2048)
@@ -96,7 +155,7 @@ public static class GatewayPaths
                 return PathVerdict.Trick;
             }
 
-            if (first && BlockedSegments.Contains(segment.ToString()))
+            if (first && BlockedLookup.ContainsKey(Bare(segment)))
             {
                 return PathVerdict.Blocked;
             }
@@ -110,6 +169,30 @@ public static class GatewayPaths
         }
 
         return PathVerdict.Clean;
+    }
+
+    /// <summary>A segment as an upstream that trims or honours format suffixes reads it: no spaces around it, no trailing dots, no format suffix.</summary>
+    private static ReadOnlySpan<char> Bare(ReadOnlySpan<char> segment)
+    {
+        while (true)
+        {
+            var trimmed = segment.Trim(' ').TrimEnd('.');
+            foreach (var suffix in FormatSuffixes)
+            {
+                if (trimmed.Length > suffix.Length && trimmed.EndsWith(suffix, StringComparison.Ordinal))
+                {
+                    trimmed = trimmed[..^suffix.Length];
+                    break;
+                }
+            }
+
+            if (trimmed.Length == segment.Length)
+            {
+                return trimmed;
+            }
+
+            segment = trimmed;
+        }
     }
 
     /// <summary>The surface a clean path (decoded, lower case) belongs to; WebSockets are told apart by the upgrade, not the path.</summary>

@@ -1,8 +1,6 @@
 using System.Text.Json.Serialization;
-using EnvForge.Api.DevLinks;
 using EnvForge.Api.Gateway;
 using EnvForge.Api.Infrastructure.Auth;
-using EnvForge.Projections.DevLinks;
 using EnvForge.Projections.Infrastructure;
 using EnvForge.Workflows.Infrastructure;
 using FluentValidation;
@@ -51,34 +49,13 @@ public static class EnvForgeSetup
         services.AddEnvForgeAuthentication(configuration);
         services.AddEnvForgeWorkflows(configuration, DataDirectory.Resolve(configuration));
         services.AddSingleton<StreamCommands>();
-        AddGateway(builder);
+        builder.AddDevLinkGateway();
         foreach (var capability in capabilities)
         {
             capability.AddServices(builder);
         }
 
         return builder;
-    }
-
-    /// <summary>The dev-link gateway: the link signing key ring, the in-memory directory and its feed, and the gateway itself.</summary>
-    private static void AddGateway(WebApplicationBuilder builder)
-    {
-        var services = builder.Services;
-        var configuration = builder.Configuration;
-        services.AddOptions<GatewayOptions>().Bind(configuration.GetSection(GatewayOptions.Section));
-        services.AddOptions<DevLinkDirectoryOptions>().Bind(configuration.GetSection(DevLinkDirectoryOptions.Section));
-        services.AddSingleton(_ => DevLinkSigner.Load(
-            configuration.GetSection("DevLinks:Keys").GetChildren().ToDictionary(k => k.Key, k => k.Value ?? string.Empty),
-            configuration["DevLinks:CurrentKeyId"],
-            DataDirectory.Resolve(configuration)));
-        services.AddSingleton<DevLinkDirectory>();
-        services.AddHostedService<DevLinkDirectoryFeed>();
-        services.AddHttpForwarder();
-        services.AddSingleton<DevLinkGateway>();
-
-        // Request logs would carry a link's token (its first URL has it in the query): never below Warning.
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Routing", LogLevel.Warning);
     }
 
     public static WebApplication UseEnvForge(this WebApplication app, IReadOnlyList<IApiCapability> capabilities)

@@ -9,7 +9,19 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace EnvForge.Api.Workspaces;
 
-public sealed record ServiceRequest(string? Name, int? Port);
+/// <param name="Kind">app, console, database, mail, storage, admin or shell; left out, well-known consoles, mail catchers,
+/// stores, shells and databases (by name or port) are private and everything else is an app (<see cref="ServiceKinds"/>).
+/// Only app services can be opened through a dev link.</param>
+public sealed record ServiceRequest(string? Name, int? Port, string? Kind = null)
+{
+    /// <summary>Left out, or a kind's name in any case (not a number, not a list).</summary>
+    public static bool IsKind(string? kind) => kind is null || Enum.GetNames<ServiceKind>().Contains(kind, StringComparer.OrdinalIgnoreCase);
+
+    public ServiceSpec ToSpec() => new(Name!, Port!.Value)
+    {
+        Kind = Kind is null ? ServiceKinds.DefaultFor(Name!, Port!.Value) : Enum.Parse<ServiceKind>(Kind, ignoreCase: true),
+    };
+}
 
 public sealed record SecretRequest(string? Name, string? SsmPath, string? Service);
 
@@ -31,6 +43,8 @@ public sealed record CreateWorkspaceRequest(string? Name, string? Repository, st
             {
                 s.RuleFor(x => x.Name).NotEmpty().MaximumLength(40).Matches("^[a-z][a-z0-9-]*$");
                 s.RuleFor(x => x.Port).NotNull().InclusiveBetween(1, 65535);
+                s.RuleFor(x => x.Kind).Must(ServiceRequest.IsKind)
+                    .WithMessage($"Kind must be one of: {string.Join(", ", Enum.GetNames<ServiceKind>().Select(k => k.ToLowerInvariant()))}.");
             });
             RuleFor(r => r.Services).Must(s => s is null || s.Select(x => x.Name).Distinct().Count() == s.Count)
                 .WithMessage("Service names must be unique.");
@@ -77,7 +91,7 @@ internal static class CreateWorkspaceHandler
         var workspaceId = Guid.CreateVersion7(now);
         var command = new CreateWorkspace(
             workspaceId, orgId, body!.Name!, body.Repository!, body.Branch!,
-            body.Services!.Select(s => new ServiceSpec(s.Name!, s.Port!.Value)).ToList(),
+            body.Services!.Select(s => s.ToSpec()).ToList(),
             (body.Secrets ?? []).Select(s => new SecretRef(s.Name!, s.SsmPath!, s.Service!)).ToList(),
             AwsConnected: org!.Aws is not null,
             NameTaken: await WorkspaceDirectory.NameTakenAsync(session, orgId, body.Name!, ct),

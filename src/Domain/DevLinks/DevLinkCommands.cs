@@ -1,4 +1,5 @@
 using EnvForge.Domain.Organizations;
+using EnvForge.Domain.Workspaces;
 
 namespace EnvForge.Domain.DevLinks;
 
@@ -22,6 +23,9 @@ public sealed record IssueDevLink(
 {
     /// <summary>Who may open the link beyond holding it; null for anyone with the link.</summary>
     public DevLinkAudience? Audience { get; init; }
+
+    /// <summary>The kind the workspace declares <see cref="Service"/> with: only an app is linkable (unused when it is not declared).</summary>
+    public required ServiceKind ServiceKind { get; init; }
 
     /// <summary>The org's current members (subjects), which an audience's named users must be among.</summary>
     public IReadOnlySet<string> Members { get; init; } = new HashSet<string>();

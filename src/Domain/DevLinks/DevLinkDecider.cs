@@ -1,5 +1,6 @@
 using EnvForge.Domain.Common;
 using EnvForge.Domain.Organizations;
+using EnvForge.Domain.Workspaces;
 
 namespace EnvForge.Domain.DevLinks;
 
@@ -47,6 +48,7 @@ public static class DevLinkDecider
             var r when !r.Value.Can(Permission.UseWorkspaces) => OrganizationRejections.NotAllowed(Permission.UseWorkspaces),
             _ when !c.WorkspaceInOrg => DevLinkRejections.WorkspaceNotFound,
             _ when !c.ServiceDeclared => DevLinkRejections.ServiceNotFound(c.Service),
+            _ when c.ServiceKind != ServiceKind.App => DevLinkRejections.ServiceNotLinkable(c.Service, c.ServiceKind),
             _ when surfaces is null => DevLinkRejections.SurfacesRequired,
             _ when expiry < DevLinkPolicy.MinimumExpiry => DevLinkRejections.ExpiryTooShort,
             _ when expiry > c.Policy.MaximumExpiry => DevLinkRejections.ExpiryExceedsPolicy(c.Policy.MaximumExpiry),
@@ -158,6 +160,12 @@ public static class DevLinkRejections
 
     public static Rejection ServiceNotFound(string service) =>
         new("dev_link.service_not_found", $"The workspace declares no service named '{service}'.", RejectionKind.Unprocessable);
+
+    /// <summary>Only an app is published to a reviewer; consoles, mail, storage, databases, admin tools and shells stay private.</summary>
+    public static Rejection ServiceNotLinkable(string service, ServiceKind kind) => new(
+        "dev_link.service_not_linkable",
+        $"'{service}' is declared as a {kind.ToString().ToLowerInvariant()} service, which stays private to the workspace: only app services can be opened through a dev link.",
+        RejectionKind.Unprocessable);
 
     public static Rejection ExpiryExceedsPolicy(TimeSpan maximum) => new(
         "dev_link.expiry_exceeds_policy", $"The expiry exceeds the organization's maximum of {maximum.TotalHours:0.##} hours.", RejectionKind.Unprocessable);

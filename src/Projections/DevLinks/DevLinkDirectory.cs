@@ -26,19 +26,29 @@ public sealed record LinkAudience(FrozenSet<string> Users, FrozenSet<Role> Roles
     public bool Allows(string subject, Role role) => Users.Contains(subject) || Roles.Contains(role);
 }
 
-/// <summary>What the gateway needs to know of a link's workspace: where its service listens, and whether it is awake.</summary>
+/// <summary>
+/// What the gateway needs to know of a link's workspace: where its services listen, what kind each is (only an app is
+/// linkable), and whether it is awake.
+/// </summary>
 public sealed record RuntimeBinding(Guid WorkspaceId, Guid OrgId, bool Live, bool Awake, string? InstanceId, string? Region, FrozenDictionary<string, int> ServicePorts)
 {
+    /// <summary>The declared services by name, with their port and kind.</summary>
+    public FrozenDictionary<string, ServiceSpec> Services { get; init; } = FrozenDictionary<string, ServiceSpec>.Empty;
+
     public static RuntimeBinding From(Workspace w) => new(
         w.Id, w.OrgId, w.IsLive && w.Status == WorkspaceStatus.Ready, w.Awake, w.Placement?.InstanceId, w.Placement?.Region,
-        w.Services.ToFrozenDictionary(s => s.Name, s => s.Port, StringComparer.Ordinal));
+        w.Services.ToFrozenDictionary(s => s.Name, s => s.Port, StringComparer.Ordinal))
+    {
+        Services = w.Services.ToFrozenDictionary(s => s.Name, StringComparer.Ordinal),
+    };
 }
 
 /// <summary>
 /// The gateway's read model, in memory: link id -> binding, workspace id -> runtime, and the members of each org that
 /// has a link with an audience. Fed from the DevLink, Workspace and Organization snapshots by
 /// <see cref="DevLinkDirectoryFeed"/>, which reloads a snapshot whenever its stream gets an event, within the feed's
-/// polling interval (250 ms by default). Lookups are dictionary reads.
+/// polling interval (250 ms by default). Lookups are dictionary reads. <see cref="Changed"/> tells the gateway when to
+/// check what it has open (WebSockets, long answers) again, so a change reaches live connections as soon as new requests.
 /// </summary>
 public sealed class DevLinkDirectory
 {
@@ -67,14 +77,33 @@ public sealed class DevLinkDirectory
 
     public bool TryGetRuntime(Guid workspaceId, out RuntimeBinding runtime) => _runtimes.TryGetValue(workspaceId, out runtime!);
 
-    public void Put(DevLink link) => _links[link.Id] = LinkBinding.From(link);
+    /// <summary>Raised after a link, a workspace or an org's members changed here (on the feed's thread: handlers return at once).</summary>
+    public event Action? Changed;
 
-    public void Put(Workspace workspace) => _runtimes[workspace.Id] = RuntimeBinding.From(workspace);
+    public void Put(DevLink link)
+    {
+        _links[link.Id] = LinkBinding.From(link);
+        Changed?.Invoke();
+    }
+
+    public void Put(Workspace workspace)
+    {
+        _runtimes[workspace.Id] = RuntimeBinding.From(workspace);
+        Changed?.Invoke();
+    }
 
     /// <summary>The org's members and roles as they are now (kept only for orgs with a link that has an audience).</summary>
-    public void Put(Organization org) => _members[org.Id] = org.Members.ToFrozenDictionary(m => m.Key, m => m.Value.Role, StringComparer.Ordinal);
+    public void Put(Organization org)
+    {
+        _members[org.Id] = org.Members.ToFrozenDictionary(m => m.Key, m => m.Value.Role, StringComparer.Ordinal);
+        Changed?.Invoke();
+    }
 
-    public void RemoveOrg(Guid orgId) => _members.TryRemove(orgId, out _);
+    public void RemoveOrg(Guid orgId)
+    {
+        _members.TryRemove(orgId, out _);
+        Changed?.Invoke();
+    }
 
     /// <summary>Whether the org's members are kept here (its membership changes are followed).</summary>
     public bool TracksOrg(Guid orgId) => _members.ContainsKey(orgId);
@@ -90,7 +119,11 @@ public sealed class DevLinkDirectory
         var audience => _members.TryGetValue(link.OrgId, out var members) && members.TryGetValue(subject, out var role) && audience.Allows(subject, role),
     };
 
-    public void RemoveLink(Guid linkId) => _links.TryRemove(linkId, out _);
+    public void RemoveLink(Guid linkId)
+    {
+        _links.TryRemove(linkId, out _);
+        Changed?.Invoke();
+    }
 
     public void MarkLoaded() => IsLoaded = true;
 }

@@ -117,27 +117,28 @@ public sealed partial class DevLinkDirectoryFeed(
     private async Task ReloadAsync(List<Guid> links, List<Guid> workspaces, List<Guid> orgs, CancellationToken ct)
     {
         await using var session = store.QuerySession();
-        if (links.Count > 0)
+        var loaded = links.Count > 0 ? (await session.LoadManyAsync<DevLink>(ct, links)).ToDictionary(l => l.Id) : [];
+        foreach (var link in loaded.Values)
         {
-            var loaded = (await session.LoadManyAsync<DevLink>(ct, links)).ToDictionary(l => l.Id);
-            foreach (var id in links)
+            if (link.Audience is not null && !directory.TracksOrg(link.OrgId) && !orgs.Contains(link.OrgId))
             {
-                if (loaded.TryGetValue(id, out var link))
-                {
-                    directory.Put(link);
-                    if (link.Audience is not null && !directory.TracksOrg(link.OrgId) && !orgs.Contains(link.OrgId))
-                    {
-                        orgs.Add(link.OrgId); // its first link with an audience: follow the org's members from now on
-                    }
-                }
-                else
-                {
-                    directory.RemoveLink(id);
-                }
+                orgs.Add(link.OrgId); // its first link with an audience: follow the org's members from now on
             }
         }
 
+        // The members before the links: a link with an audience is never in the directory without its org's members.
         await LoadOrgsAsync(session, orgs, ct);
+        foreach (var id in links)
+        {
+            if (loaded.TryGetValue(id, out var link))
+            {
+                directory.Put(link);
+            }
+            else
+            {
+                directory.RemoveLink(id);
+            }
+        }
 
         if (workspaces.Count > 0)
         {

@@ -25,7 +25,7 @@ public sealed class DevLinkAudienceDeciderTests
     private static DevLinkAudience Audience(string[] users, params Role[] roles) => new(users, roles);
 
     private static IssueDevLink Issue(DevLinkAudience? audience) =>
-        new(Link, Org, Ws, "web", true, true, Role.Developer, DevLinkPolicy.Default, null, Web, "k1", Hash, "dev", Now) { Audience = audience, Members = Members };
+        new(Link, Org, Ws, "web", true, true, Role.Developer, DevLinkPolicy.Default, null, Web, "k1", Hash, "dev", Now) { Audience = audience, Members = Members, ServiceKind = Domain.Workspaces.ServiceKind.App };
 
     private static DevLinkIssued Issued(DevLinkAudience? audience = null) =>
         new(Link, Org, Ws, "web", "dev", Now + TimeSpan.FromHours(24), Web, "k1", Hash, "dev", Now, audience);

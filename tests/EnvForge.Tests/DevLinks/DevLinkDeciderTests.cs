@@ -1,6 +1,7 @@
 using EnvForge.Domain.Common;
 using EnvForge.Domain.DevLinks;
 using EnvForge.Domain.Organizations;
+using EnvForge.Domain.Workspaces;
 using EnvForge.Tests.Infrastructure;
 
 namespace EnvForge.Tests.DevLinks;
@@ -29,8 +30,11 @@ public sealed class DevLinkDeciderTests
 
     private static IssueDevLink Issue(
         TimeSpan? expiry = null, IReadOnlyList<DevLinkSurface>? surfaces = null, DevLinkPolicy? policy = null, Role? role = Role.Developer,
-        bool inOrg = true, bool serviceDeclared = true, string by = "dev", string service = "web") =>
-        new(Link, Org, Ws, service, inOrg, serviceDeclared, role, policy ?? DevLinkPolicy.Default, expiry, surfaces ?? WebAndApi, "k1", Hash1, by, Now);
+        bool inOrg = true, bool serviceDeclared = true, string by = "dev", string service = "web", ServiceKind kind = ServiceKind.App) =>
+        new(Link, Org, Ws, service, inOrg, serviceDeclared, role, policy ?? DevLinkPolicy.Default, expiry, surfaces ?? WebAndApi, "k1", Hash1, by, Now)
+        {
+            ServiceKind = kind,
+        };
 
     private static DevLinkIssued Issued(TimeSpan? expiry = null, IReadOnlyList<DevLinkSurface>? surfaces = null, string by = "dev") =>
         new(Link, Org, Ws, "web", by, Now + (expiry ?? Day), surfaces ?? WebAndApi, "k1", Hash1, by, Now);
@@ -112,6 +116,26 @@ public sealed class DevLinkDeciderTests
         Assert.Equal(RejectionKind.Unprocessable, rejection.Kind);
         Assert.Contains("'db'", rejection.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(ServiceKind.Console)]
+    [InlineData(ServiceKind.Database)]
+    [InlineData(ServiceKind.Mail)]
+    [InlineData(ServiceKind.Storage)]
+    [InlineData(ServiceKind.Admin)]
+    [InlineData(ServiceKind.Shell)]
+    public void Only_an_app_service_is_linkable(ServiceKind kind)
+    {
+        var rejection = Spec().When(Issue(service: "mailpit", kind: kind)).ThenRejects("dev_link.service_not_linkable");
+        Assert.Equal(RejectionKind.Unprocessable, rejection.Kind);
+        Assert.Contains("'mailpit'", rejection.Message, StringComparison.Ordinal);
+        Assert.Contains(kind.ToString().ToLowerInvariant(), rejection.Message, StringComparison.Ordinal);
+        Spec().When(Issue(kind: ServiceKind.App)).Then(Issued());
+    }
+
+    [Fact]
+    public void A_service_not_declared_is_not_found_whatever_kind_was_guessed_for_it() =>
+        Spec().When(Issue(service: "db", serviceDeclared: false, kind: ServiceKind.Database)).ThenRejects("dev_link.service_not_found");
 
     [Fact]
     public void A_workspace_of_another_org_is_not_found()

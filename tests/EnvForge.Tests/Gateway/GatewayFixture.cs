@@ -19,7 +19,7 @@ public abstract class GatewayFixture : IAsyncDisposable
         {
             if (Host is null)
             {
-                var host = await GatewayHost.StartAsync(await postgres.CreateDatabaseAsync(GetType().DeclaringType?.Name ?? GetType().Name));
+                var host = await GatewayHost.StartAsync(await postgres.CreateDatabaseAsync(GetType().DeclaringType?.Name ?? GetType().Name), Configure);
                 await SeedAsync(host);
                 Host = host;
             }
@@ -28,6 +28,11 @@ public abstract class GatewayFixture : IAsyncDisposable
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>Settings of the class's own (e.g. links published as https); none by default.</summary>
+    protected virtual void Configure(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+    {
     }
 
     /// <summary>The orgs, members, workspaces and links the class's tests share.</summary>

@@ -80,6 +80,7 @@ public sealed class GatewayHost : IAsyncDisposable
     private ApiFactory? _root;
     private WebApplicationFactory<Program>? _api;
     private SocketsHttpHandler? _handler;
+    private SocketsHttpHandler? _http2Handler;
 
     private GatewayHost(Upstream upstream) => Upstream = upstream;
 
@@ -95,6 +96,9 @@ public sealed class GatewayHost : IAsyncDisposable
 
     public int Port { get; private set; }
 
+    /// <summary>The same API on an HTTP/2-only endpoint (cleartext, prior knowledge).</summary>
+    public int Http2Port { get; private set; }
+
     public IServiceProvider Services => _api!.Services;
 
     public IDocumentStore Store => Services.GetRequiredService<IDocumentStore>();
@@ -102,7 +106,8 @@ public sealed class GatewayHost : IAsyncDisposable
     /// <summary>Plain HTTP to the gateway port, no cookies kept, no redirects followed: the tests see every answer.</summary>
     public HttpClient Links { get; private set; } = null!;
 
-    public static async Task<GatewayHost> StartAsync(string connectionString)
+    /// <param name="configure">More settings for the API (e.g. <c>Gateway:Scheme</c>), applied after the defaults here.</param>
+    public static async Task<GatewayHost> StartAsync(string connectionString, Action<IWebHostBuilder>? configure = null)
     {
         var host = new GatewayHost(await Upstream.StartAsync());
         host._root = new ApiFactory(connectionString, services =>
@@ -121,35 +126,52 @@ public sealed class GatewayHost : IAsyncDisposable
             b.UseSetting("Logging:LogLevel:Microsoft.AspNetCore", "Trace");
             b.UseSetting("Logging:LogLevel:Yarp", "Trace");
             b.UseSetting("Logging:LogLevel:System.Net.Http", "Trace");
+            // And the most specific categories, which win over any broader rule the gateway might set.
+            b.UseSetting("Logging:LogLevel:Yarp.ReverseProxy.Forwarder.HttpForwarder", "Trace");
+            b.UseSetting("Logging:LogLevel:Microsoft.AspNetCore.Server.Kestrel", "Trace");
+            b.UseSetting("Logging:LogLevel:Microsoft.AspNetCore.Server.Kestrel.BadRequests", "Trace");
+            b.UseSetting("Logging:LogLevel:Microsoft.AspNetCore.Server.Kestrel.Connections", "Trace");
+            b.UseSetting("Logging:LogLevel:Microsoft.AspNetCore.Server.Kestrel.Http2", "Trace");
+            b.UseSetting("Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics", "Trace");
+            configure?.Invoke(b);
         });
-        host._api.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        host._api.StartServer();
-        var address = host.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        host.Port = new Uri(address).Port;
-        host._handler = new SocketsHttpHandler
+        host._api.UseKestrel(k =>
         {
-            UseCookies = false,
-            AllowAutoRedirect = false,
-            UseProxy = false,
-            // Whatever host name a URL carries (a link's host), connect to the gateway's loopback port.
-            ConnectCallback = async (_, ct) =>
-            {
-                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                try
-                {
-                    await socket.ConnectAsync(IPAddress.Loopback, host.Port, ct);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            },
-        };
+            k.Listen(IPAddress.Loopback, 0);
+            // HTTP/2 without TLS (prior knowledge) is only spoken on an endpoint of its own: for extended CONNECT.
+            k.Listen(IPAddress.Loopback, 0, l => l.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2);
+        });
+        host._api.StartServer();
+        var addresses = host.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.ToList();
+        host.Port = new Uri(addresses[0]).Port;
+        host.Http2Port = new Uri(addresses[1]).Port;
+        host._handler = Handler(host.Port);
+        host._http2Handler = Handler(host.Http2Port);
         host.Links = new HttpClient(host._handler, disposeHandler: false) { Timeout = TimeSpan.FromSeconds(30) };
         return host;
     }
+
+    /// <summary>Whatever host name a URL carries (a link's host), connect to the gateway's loopback <paramref name="port"/>.</summary>
+    private static SocketsHttpHandler Handler(int port) => new()
+    {
+        UseCookies = false,
+        AllowAutoRedirect = false,
+        UseProxy = false,
+        ConnectCallback = async (_, ct) =>
+        {
+            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                await socket.ConnectAsync(IPAddress.Loopback, port, ct);
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        },
+    };
 
     /// <summary>The API itself (not a link host), as the given user.</summary>
     public HttpClient ApiAs(string subject) => new(_handler!, disposeHandler: false)
@@ -272,7 +294,9 @@ public sealed class GatewayHost : IAsyncDisposable
     }
 
     /// <summary>A WebSocket through the gateway to <paramref name="path"/> on the link's host.</summary>
-    public async Task<ClientWebSocket> WebSocketAsync(Guid linkId, string path, string? cookie, string probe)
+    /// <param name="http2">Over the HTTP/2 endpoint, as an extended CONNECT (RFC 8441), instead of an HTTP/1.1 upgrade.</param>
+    public async Task<ClientWebSocket> WebSocketAsync(
+        Guid linkId, string path, string? cookie, string probe, Action<ClientWebSocketOptions>? configure = null, bool http2 = false)
     {
         var socket = new ClientWebSocket();
         socket.Options.SetRequestHeader("X-Probe", probe);
@@ -282,9 +306,20 @@ public sealed class GatewayHost : IAsyncDisposable
         }
 
         socket.Options.CollectHttpResponseDetails = true;
-        await socket.ConnectAsync(LinkUri(linkId, path, "ws"), new HttpMessageInvoker(_handler!, disposeHandler: false), CancellationToken.None);
+        configure?.Invoke(socket.Options);
+        if (http2)
+        {
+            socket.Options.HttpVersion = HttpVersion.Version20;
+            socket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        }
+
+        var uri = new Uri($"ws://{linkId:N}.{Domain}:{(http2 ? Http2Port : Port)}{path}");
+        await socket.ConnectAsync(uri, new HttpMessageInvoker(http2 ? _http2Handler! : _handler!, disposeHandler: false), CancellationToken.None);
         return socket;
     }
+
+    /// <summary>A raw connection to the gateway's port: nothing between the test and the socket normalizes what is sent.</summary>
+    public Task<RawConnection> ConnectAsync() => RawConnection.OpenAsync(Port);
 
     /// <summary>Sends <paramref name="request"/> byte for byte (nothing normalizes it) and reads the answer until the server closes.</summary>
     public async Task<RawResponse> RawAsync(string request)
@@ -323,6 +358,7 @@ public sealed class GatewayHost : IAsyncDisposable
     {
         Links?.Dispose();
         _handler?.Dispose();
+        _http2Handler?.Dispose();
         if (_root is not null)
         {
             await _root.DisposeAsync();

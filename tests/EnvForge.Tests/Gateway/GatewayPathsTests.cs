@@ -24,6 +24,11 @@ public sealed class GatewayPathsTests
     [InlineData("/v1.2/file", "/v1.2/file")]
     [InlineData("/a...b", "/a...b")]
     [InlineData("/~user", "/~user")]
+    [InlineData("/logsheet", "/logsheet")]
+    [InlineData("/logs-archive", "/logs-archive")]
+    [InlineData("/catalog.json", "/catalog.json")]
+    [InlineData("/blog/logs.json", "/blog/logs.json")]
+    [InlineData("/rootbeer.html", "/rootbeer.html")]
     public void Canonical_paths_are_clean_and_come_back_decoded_in_lower_case(string target, string expected)
     {
         Assert.Equal(PathVerdict.Clean, GatewayPaths.Check(target, out var path));
@@ -75,6 +80,9 @@ public sealed class GatewayPathsTests
     [InlineData("/a%2")]
     [InlineData("/a%zz")]
     [InlineData("/a%2G")]
+    [InlineData("/logs#frag")]
+    [InlineData("/#")]
+    [InlineData("/page?q=1#x")]
     public void Encoding_and_traversal_tricks_are_refused_not_normalized(string target)
     {
         Assert.Equal(PathVerdict.Trick, GatewayPaths.Check(target, out _));
@@ -123,6 +131,24 @@ public sealed class GatewayPathsTests
     [InlineData("/app/.env")]
     [InlineData("/static/.ssh/id_rsa")]
     [InlineData("/.well-known/../.env")]
+    [InlineData("/logs.")]
+    [InlineData("/logs..")]
+    [InlineData("/logs%20")]
+    [InlineData("/%20logs")]
+    [InlineData("/%20%20logs%20/x")]
+    [InlineData("/logs.json")]
+    [InlineData("/logs.JSON")]
+    [InlineData("/logs.json.")]
+    [InlineData("/logs%20.json")]
+    [InlineData("/logs.tar.gz")]
+    [InlineData("/secrets.yaml")]
+    [InlineData("/secrets.env")]
+    [InlineData("/_admin.")]
+    [InlineData("/_admin.html")]
+    [InlineData("/ssh.php")]
+    [InlineData("/root.txt")]
+    [InlineData("/mailpit.html/inbox")]
+    [InlineData("/__envforge./open")]
     public void Surfaces_a_link_never_opens_are_blocked_in_any_case_or_encoding(string target)
     {
         var verdict = GatewayPaths.Check(target, out _);
@@ -136,8 +162,9 @@ public sealed class GatewayPathsTests
     [Fact]
     public void Every_blocked_segment_is_blocked_as_a_first_segment()
     {
-        foreach (var segment in GatewayPaths.BlockedSegments)
+        foreach (var (segment, reason) in GatewayPaths.BlockedSegments)
         {
+            Assert.False(string.IsNullOrWhiteSpace(reason), $"{segment} has no reason");
             Assert.Equal(PathVerdict.Blocked, GatewayPaths.Check($"/{segment}", out _));
             Assert.Equal(PathVerdict.Blocked, GatewayPaths.Check($"/{segment.ToUpperInvariant()}/x?y=1", out _));
         }

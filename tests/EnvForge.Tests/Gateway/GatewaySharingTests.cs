@@ -22,6 +22,7 @@ public sealed class GatewaySharingTests(PostgresServer postgres, GatewaySharingT
     private static readonly object RevAndAdmins = new { users = new[] { "rev" }, roles = new[] { "Admin" } };
     private static readonly object RevAndTemp = new { users = new[] { "rev", "temp" } };
     private static readonly object Viewers = new { roles = new[] { "Viewer" } };
+    private static readonly object RevValAndGone = new { users = new[] { "rev", "val", "gone" } };
 
     /// <summary>One API with its gateway for the class: an org (olga owns it; dev issues links; rev, val, sam and ada are members) and an outsider's org.</summary>
     public sealed class Fixture : GatewayFixture
@@ -316,6 +317,30 @@ public sealed class GatewaySharingTests(PostgresServer postgres, GatewaySharingT
         {
             await Host.ApiAs("olga").PutAsJsonAsync($"/orgs/{fixture.Org}/members/val/role", new { role = "Viewer" }, Http.Json);
         }
+    }
+
+    [Fact]
+    public async Task Removing_a_member_or_leaving_them_out_of_the_audience_closes_what_they_have_open_within_a_second()
+    {
+        await (await Host.ApiAs("olga").PostJsonAsync($"/orgs/{fixture.Org}/members", new { userId = "gone", role = "Viewer" })).AssertStatusAsync(HttpStatusCode.Created);
+        var link = await IssueAsync(RevValAndGone);
+        var gone = await SignedInSessionAsync("gone", link);
+        var val = await SignedInSessionAsync("val", link);
+        var rev = await SignedInSessionAsync("rev", link);
+        var (goneStream, goneEnded) = await GatewayLiveConnectionTests.OpenLongRequestAsync(Host, link.Id, gone, "/stream");
+        var (valStream, valEnded) = await GatewayLiveConnectionTests.OpenLongRequestAsync(Host, link.Id, val, "/stream");
+        var (revStream, revEnded) = await GatewayLiveConnectionTests.OpenLongRequestAsync(Host, link.Id, rev, "/stream");
+
+        await (await Host.ApiAs("olga").DeleteAsync($"/orgs/{fixture.Org}/members/gone")).AssertStatusAsync(HttpStatusCode.NoContent);
+        await GatewayLiveConnectionTests.AssertEndedWithinAsync(goneEnded, Stopwatch.GetTimestamp(), "a removed member's streamed answer");
+
+        await (await Host.ApiAs("dev").PutAsJsonAsync($"/orgs/{fixture.Org}/dev-links/{link.Id}/audience", OnlyRev, Http.Json)).AssertStatusAsync(HttpStatusCode.OK);
+        await GatewayLiveConnectionTests.AssertEndedWithinAsync(valEnded, Stopwatch.GetTimestamp(), "the streamed answer of a member left out of the audience");
+
+        Assert.False(revEnded.IsCompleted, "the stream of the member still in the audience was closed");
+        await goneStream.DisposeAsync();
+        await valStream.DisposeAsync();
+        await revStream.DisposeAsync();
     }
 
     [Fact]
