@@ -9,6 +9,9 @@ internal sealed record PhaseResult(long Succeeded, long Failed, TimeSpan Elapsed
     /// <summary>CPU the bench process and the API process spent during the phase.</summary>
     public (TimeSpan Bench, TimeSpan Api) Cpu { get; init; }
 
+    /// <summary>Write bench: CPU the PostgreSQL backends of the bench's database spent during the phase (null: not measurable here).</summary>
+    public TimeSpan? DatabaseCpu { get; init; }
+
     /// <summary>Gateway bench with <c>--upstream-process</c>: CPU the upstream process spent during the phase.</summary>
     public TimeSpan UpstreamCpu { get; init; }
 
