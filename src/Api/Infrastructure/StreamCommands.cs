@@ -44,6 +44,8 @@ public sealed class CommandResult<TState>
 /// </summary>
 public sealed class StreamCommands(IDocumentStore store)
 {
+    internal IDocumentStore Store => store;
+
     /// <param name="authorize">Checked on the loaded state first (before If-Match): a caller who may not see the stream learns nothing of it.</param>
     /// <param name="beforeAppend">
     /// Runs after the decision and before its append (to start the stream's workflow first); a problem it answers is the

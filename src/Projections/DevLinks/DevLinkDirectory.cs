@@ -72,7 +72,8 @@ public sealed class DevLinkDirectory
     public void Put(Workspace workspace) => _runtimes[workspace.Id] = RuntimeBinding.From(workspace);
 
     /// <summary>The org's members and roles as they are now (kept only for orgs with a link that has an audience).</summary>
-    public void Put(Organization org) => _members[org.Id] = org.Members.ToFrozenDictionary(m => m.Key, m => m.Value.Role, StringComparer.Ordinal);
+    public void PutMembers(Guid orgId, IEnumerable<(string UserId, Role Role)> members) =>
+        _members[orgId] = members.ToFrozenDictionary(m => m.UserId, m => m.Role, StringComparer.Ordinal);
 
     public void RemoveOrg(Guid orgId) => _members.TryRemove(orgId, out _);
 
