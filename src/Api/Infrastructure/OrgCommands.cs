@@ -14,9 +14,10 @@ public sealed record OrgCommandResult(CommandResult<Organization> Result, Member
 
 /// <summary>
 /// The command path of the Organization stream, for every capability that writes to it (members, AWS, policies): the
-/// caller is authorized in the org by one keyed read (a non-member: 404 before anything else, If-Match included; a role
-/// without the permission: 403), then <see cref="StreamCommands"/> runs the command, built with the memberships it touches
-/// read by key after the stream's version (the decider checks them again, covered by the append's version check).
+/// stream and the memberships the command touches (the caller's, and the member's it is about) are read in one round
+/// trip, the memberships by key after the stream's version, so the append's version check covers them; the caller is
+/// authorized on their membership first (a non-member: 404 before anything else, If-Match included; a role without the
+/// permission: 403); then <see cref="StreamCommands"/> decides and appends as for every stream.
 /// </summary>
 public static class OrgCommands
 {
@@ -26,21 +27,11 @@ public static class OrgCommands
         Func<Organization?, Memberships, IOrganizationCommand> command)
     {
         var subject = http.User.Subject();
-        await using (var session = commands.Store.QuerySession())
-        {
-            var (_, denied) = await OrgAccess.CheckAsync(session, orgId, subject, permission, http.RequestAborted);
-            if (denied is not null)
-            {
-                return new(CommandResult<Organization>.Refused(denied), Memberships.None);
-            }
-        }
-
         var read = Memberships.None;
-        var result = await commands.ExecuteAsync(http, OrganizationDecider.Decider, orgId, async (org, session, ct) =>
-        {
-            read = await MemberDirectory.MembershipsAsync(session, orgId, subject, member, ct);
-            return command(org, read);
-        });
+        var result = await commands.ExecuteAsync(http, OrganizationDecider.Decider, orgId,
+            batch => MemberDirectory.MembershipsAsync(batch, orgId, subject, member),
+            (org, memberships) => command(org, read = memberships),
+            authorize: (_, memberships) => OrgAccess.Refusal(memberships.Actor, permission));
         return new(result, read);
     }
 }

@@ -5,6 +5,7 @@ using Marten;
 using Marten.Events.Projections;
 using Marten.Linq.MatchesSql;
 using Marten.Patching;
+using Marten.Services.BatchQuerying;
 
 namespace EnvForge.Projections.Organizations;
 
@@ -56,6 +57,14 @@ public static class MemberDirectory
         string[] keys = member is null || member == actor ? [MemberView.KeyOf(orgId, actor)] : [MemberView.KeyOf(orgId, actor), MemberView.KeyOf(orgId, member)];
         var found = (await session.LoadManyAsync<MemberView>(ct, keys)).ToDictionary(m => m.UserId, StringComparer.Ordinal);
         return new Memberships(found.GetValueOrDefault(actor)?.Membership, member is null ? null : found.GetValueOrDefault(member)?.Membership);
+    }
+
+    /// <summary>The same memberships enlisted in a batch (the command path's read of the org stream), read once it runs.</summary>
+    public static async Task<Memberships> MembershipsAsync(IBatchedQuery batch, Guid orgId, string actor, string? member)
+    {
+        var actorView = batch.Load<MemberView>(MemberView.KeyOf(orgId, actor));
+        var memberView = member is null ? null : member == actor ? actorView : batch.Load<MemberView>(MemberView.KeyOf(orgId, member));
+        return new Memberships((await actorView)?.Membership, memberView is null ? null : (await memberView)?.Membership);
     }
 
     /// <summary>Which of <paramref name="users"/> are members of the org now (at most a few, by key: a dev link's named audience).</summary>
