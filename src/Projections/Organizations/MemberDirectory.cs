@@ -24,6 +24,13 @@ public sealed record MemberView(string Id, Guid OrgId, string UserId, string? Di
 /// </summary>
 public sealed partial class MemberDirectoryProjection : EventProjection
 {
+    public MemberDirectoryProjection()
+    {
+        IncludeType<MemberAdded>();
+        IncludeType<MemberRoleChanged>();
+        IncludeType<MemberRemoved>();
+    }
+
     public override ValueTask ApplyAsync(IDocumentOperations operations, IEvent e, CancellationToken cancellation)
     {
         switch (e.Data)
