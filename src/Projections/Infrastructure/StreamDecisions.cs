@@ -167,12 +167,10 @@ public static class StreamDecisions
                 return new(DecisionStatus.Abandoned, state, current, []);
             }
 
+            // Committed with whatever else is being decided now (group commit), each at its own version; answered after the commit.
             stream.AppendMany(decision.Events);
-            try
-            {
-                await session.SaveChangesAsync(ct);
-            }
-            catch (Exception ex) when (Concurrency.IsConflict(ex))
+            var appended = await GroupCommit.For(store).CommitAsync(new PendingAppend<TState>(session, streamId, current, decision.Events, context));
+            if (appended == AppendOutcome.Conflict)
             {
                 if (expectedVersion is not null)
                 {
