@@ -2,6 +2,9 @@ using System.Diagnostics;
 
 namespace EnvForge.Bench;
 
+/// <summary>CPU per second of wall time that each process spends with nothing asked of it.</summary>
+internal sealed record IdleCpu(TimeSpan Bench, TimeSpan Api, TimeSpan Database);
+
 internal sealed record PhaseResult(long Succeeded, long Failed, TimeSpan Elapsed, long[] LatencyTicks)
 {
     public double Rate => Succeeded / Elapsed.TotalSeconds;

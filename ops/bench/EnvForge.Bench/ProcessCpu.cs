@@ -12,6 +12,7 @@ internal sealed class ProcessCpu : IAsyncDisposable
 {
     private static readonly double TicksPerSecond = 100; // USER_HZ on Linux
     private readonly Func<int, string, bool> _include;
+    private readonly HashSet<int> _matched = [];
     private readonly Dictionary<int, long> _first = [];
     private readonly Dictionary<int, long> _last = [];
     private readonly CancellationTokenSource _stop = new();
@@ -20,14 +21,21 @@ internal sealed class ProcessCpu : IAsyncDisposable
     private ProcessCpu(Func<int, string, bool> include)
     {
         _include = include;
+        Scan();
         Sample(initial: true);
         _sampler = Task.Run(async () =>
         {
-            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(200));
+            // Cheap: the matched processes every 250 ms; the whole process list (for new backends) once a second.
+            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
             try
             {
-                while (await timer.WaitForNextTickAsync(_stop.Token))
+                for (var tick = 1; await timer.WaitForNextTickAsync(_stop.Token); tick++)
                 {
+                    if (tick % 4 == 0)
+                    {
+                        Scan();
+                    }
+
                     Sample(initial: false);
                 }
             }
@@ -52,6 +60,7 @@ internal sealed class ProcessCpu : IAsyncDisposable
     {
         await _stop.CancelAsync();
         await _sampler;
+        Scan();
         Sample(initial: false);
         long ticks = 0;
         lock (_last)
@@ -76,25 +85,47 @@ internal sealed class ProcessCpu : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private void Sample(bool initial)
+    /// <summary>Finds the processes to follow (new PostgreSQL backends appear as connections open).</summary>
+    private void Scan()
     {
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+            if (!int.TryParse(Path.GetFileName(dir), out var pid) || _matched.Contains(pid))
             {
                 continue;
             }
 
             try
             {
-                var title = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
-                if (!_include(pid, title))
+                if (_include(pid, File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ')))
                 {
-                    continue;
+                    lock (_last)
+                    {
+                        _matched.Add(pid);
+                    }
                 }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // The process ended between the listing and the read.
+            }
+        }
+    }
 
+    private void Sample(bool initial)
+    {
+        int[] pids;
+        lock (_last)
+        {
+            pids = [.. _matched];
+        }
+
+        foreach (var pid in pids)
+        {
+            try
+            {
                 // Fields after the command name (which may hold spaces, inside parentheses): utime and stime are the 12th and 13th.
-                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var stat = File.ReadAllText($"/proc/{pid}/stat");
                 var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
                 var cpu = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
                 lock (_last)
@@ -109,7 +140,7 @@ internal sealed class ProcessCpu : IAsyncDisposable
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
             {
-                // The process ended between the listing and the read.
+                // The process ended: its last sample stands.
             }
         }
     }

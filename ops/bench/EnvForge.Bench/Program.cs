@@ -109,6 +109,11 @@ static async Task<Report> RunAsync(BenchOptions options, BenchDatabase database,
         }
 
         var row = report.Add(clients, await bench.AliveAsync(clients, warmup));
+        if (clients == options.Clients[0])
+        {
+            // After the first warm-ups, so start-up work (JIT, tiering) is not counted as idle.
+            report.Idle = await bench.IdleAsync(TimeSpan.FromSeconds(3));
+        }
 
         // Interleaved, so drift on a noisy machine (other tenants, checkpoints, autovacuum) hits every side alike.
         for (var round = 0; round < options.Rounds; round++)

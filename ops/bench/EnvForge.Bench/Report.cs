@@ -24,6 +24,9 @@ internal sealed class Report(BenchOptions options, string postgresVersion, strin
 
     public long Overflow { get; set; }
 
+    /// <summary>CPU the processes spend per second when idle, subtracted from each phase's CPU per operation.</summary>
+    public IdleCpu Idle { get; set; } = new(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero);
+
     /// <summary>Seconds spent seeding orgs, outside the measured windows.</summary>
     public TimeSpan Seeding { get; set; }
 
@@ -51,7 +54,9 @@ internal sealed class Report(BenchOptions options, string postgresVersion, strin
         Line("store     raw and API use EventStore.Configure (the same inline projections); orgs are seeded with N members and a client");
         Line($"          moves to a fresh org after N adds, so every add lands on an org of N..2N members (seeding took {F(Seeding.TotalSeconds, "0")} s, unmeasured)");
         Line($"daemon    API async projections {(options.Daemon ? "ON (Solo, in the API process)" : "off (EnvForge__RunProjections=false; --daemon turns them on)")}");
-        Line("cpu       per operation: bench process + API process + PostgreSQL backends of the bench database (/proc)");
+        Line("cpu       per operation: bench process + API process + PostgreSQL backends of the bench database (/proc), each net of its idle");
+        Line($"          CPU (measured first, per second idle: bench {F(Idle.Bench.TotalMilliseconds, "0.0")} ms, API {F(Idle.Api.TotalMilliseconds, "0.0")} ms, " +
+             $"PostgreSQL {F(Idle.Database.TotalMilliseconds, "0.0")} ms)");
         Line("");
         Line($"{"clients",7} {"members",7}  {"phase",-26} {"rate/s",7} {"p50 ms",7} {"p99 ms",7} {"non-2xx",7}  {"cpu ms/op bench+api+pg",24}  rounds (rate/s)");
         foreach (var row in _rows)
@@ -60,8 +65,11 @@ internal sealed class Report(BenchOptions options, string postgresVersion, strin
             {
                 var latencies = phases.SelectMany(p => p.LatencyTicks).ToArray();
                 var ops = Math.Max(1, phases.Sum(p => p.Succeeded + p.Failed));
-                var pg = phases.All(p => p.DatabaseCpu is not null) ? F(phases.Sum(p => p.DatabaseCpu!.Value.TotalMilliseconds) / ops, "0.00") : "n/a";
-                var cpu = $"{F(phases.Sum(p => p.Cpu.Bench.TotalMilliseconds) / ops, "0.00")}+{F(phases.Sum(p => p.Cpu.Api.TotalMilliseconds) / ops, "0.00")}+{pg}";
+                string Net(Func<PhaseResult, TimeSpan> cpu, TimeSpan idle) =>
+                    F(phases.Sum(p => Math.Max(0, (cpu(p) - (idle * p.Elapsed.TotalSeconds)).TotalMilliseconds)) / ops, "0.00");
+                var pg = phases.All(p => p.DatabaseCpu is not null) ? Net(p => p.DatabaseCpu!.Value, Idle.Database) : "n/a";
+                var api = phases.All(p => p.Cpu.Api > TimeSpan.Zero) ? Net(p => p.Cpu.Api, Idle.Api) : "0.00";
+                var cpu = $"{Net(p => p.Cpu.Bench, Idle.Bench)}+{api}+{pg}";
                 Line($"{row.Clients,7} {members,7}  {name,-26} {F(Median(phases), "0"),7} {F(ClosedLoop.PercentileMs(latencies, 50), "0.00"),7} " +
                      $"{F(ClosedLoop.PercentileMs(latencies, 99), "0.00"),7} {failures,7}  {cpu,24}  {string.Join(" / ", phases.Select(p => F(p.Rate, "0")))}");
             }

@@ -44,6 +44,18 @@ internal sealed class WriteBenchmark(IDocumentStore store, HttpClient api, Func<
             return response.StatusCode == HttpStatusCode.OK;
         });
 
+    /// <summary>Nothing asked of anyone: the CPU each process spends anyway (timers, pollers, GC), per second, subtracted from every phase.</summary>
+    public async Task<IdleCpu> IdleAsync(TimeSpan duration)
+    {
+        var idle = await RunWithCpuAsync(1, duration, async _ =>
+        {
+            await Task.Delay(duration);
+            return true;
+        });
+        var seconds = idle.Elapsed.TotalSeconds;
+        return new IdleCpu(idle.Cpu.Bench / seconds, idle.Cpu.Api / seconds, (idle.DatabaseCpu ?? TimeSpan.Zero) / seconds);
+    }
+
     private async Task<PhaseResult> MeasureAddsAsync(string side, OrgSupply supply, int clients, TimeSpan duration, Func<int, Task<bool>> operation)
     {
         // Twice the best rate seen so far (at least the first guess), so a noisy faster round still finds fresh orgs.
