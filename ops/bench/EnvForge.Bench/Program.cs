@@ -118,10 +118,13 @@ static async Task<Report> RunAsync(BenchOptions options, BenchDatabase database,
         // Interleaved, so drift on a noisy machine (other tenants, checkpoints, autovacuum) hits every side alike.
         for (var round = 0; round < options.Rounds; round++)
         {
+            Console.Error.WriteLine($"    round {round + 1}: limit");
             row.Limit.Add(await limit.RunAsync(clients, measure));
             foreach (var supply in supplies)
             {
+                Console.Error.WriteLine($"    round {round + 1}: raw, {supply.MembersPerOrg} members");
                 row.Sizes[supply.MembersPerOrg].Raw.Add(await bench.RawAppendAsync(supply, clients, measure));
+                Console.Error.WriteLine($"    round {round + 1}: api, {supply.MembersPerOrg} members");
                 row.Sizes[supply.MembersPerOrg].Api.Add(await bench.ApiAddMemberAsync(supply, clients, measure));
             }
         }
