@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Write-path benchmark: raw Marten appends vs the API's add-member command, 1 and 16 clients, on this machine.
-# Usage: bash ops/bench.sh [--seconds N] [--warmup N] [--rounds N] [--clients 1,16] [--members-per-org N] [--daemon]
+# Write-path benchmark: the API's add-member command vs PostgreSQL's single-row commit limit (pgbench when installed, else
+# a raw Npgsql loop) and raw Marten appends, 1 and 16 clients, on orgs of 10 and 10,000 members, on this machine.
+# Usage: bash ops/bench.sh [--seconds N] [--warmup N] [--rounds N] [--clients 1,16] [--members-per-org 10,10000] [--limit pgbench|npgsql] [--daemon]
 #
 # Gateway benchmark: a small upstream reached directly vs through the dev-link gateway (a valid link to an awake
 # workspace, seeded as events) and vs YARP's forwarder alone, 1 and 32 clients; targets gateway >= 0.8 x direct req/s

@@ -8,16 +8,20 @@ internal enum BenchMode
 }
 
 internal sealed record BenchOptions(
-    int Seconds, int WarmupSeconds, int Rounds, IReadOnlyList<int> Clients, int MembersPerOrg, bool Daemon, string ApiDll)
+    int Seconds, int WarmupSeconds, int Rounds, IReadOnlyList<int> Clients, IReadOnlyList<int> MembersPerOrg, bool Daemon, string ApiDll)
 {
     public const string Usage =
-        "usage: EnvForge.Bench [gateway] [--seconds N] [--warmup N] [--rounds N] [--clients 1,16] [--members-per-org N] [--daemon] " +
-        "[--body 100,4096] [--upstream-process] [--upstream-delay-ms N] [--api PATH/EnvForge.Api.dll]";
+        "usage: EnvForge.Bench [gateway] [--seconds N] [--warmup N] [--rounds N] [--clients 1,16] [--members-per-org 10,10000] [--daemon] " +
+        "[--limit pgbench|npgsql] [--body 100,4096] [--upstream-process] [--upstream-delay-ms N] [--api PATH/EnvForge.Api.dll]";
 
-    /// <summary>The client count the target "API >= 0.7 x raw" is judged at.</summary>
-    public const int TargetClients = 16;
+    /// <summary>pgbench of the PostgreSQL the bench runs against, when installed (the Debian package's place).</summary>
+    public const string DefaultPgbench = "/usr/lib/postgresql/15/bin/pgbench";
 
-    public const double TargetRatio = 0.7;
+    /// <summary>
+    /// How the physical limit is measured: <c>pgbench</c> (the default when installed) or <c>npgsql</c> (a raw Npgsql
+    /// single-row insert loop in the bench process).
+    /// </summary>
+    public string Limit { get; init; } = File.Exists(DefaultPgbench) ? "pgbench" : "npgsql";
 
     public BenchMode Mode { get; init; } = BenchMode.Write;
 
@@ -38,8 +42,8 @@ internal sealed record BenchOptions(
         // The gateway compares two cheap HTTP hops, not transactions: shorter phases settle, and 32 clients is the
         // concurrency a few browsers opening one dev URL each produce.
         var options = args.Contains("gateway")
-            ? new BenchOptions(5, 2, 3, [1, 32], 100, false, DefaultApiDll()) { Mode = BenchMode.Gateway }
-            : new BenchOptions(10, 5, 3, [1, TargetClients], 100, false, DefaultApiDll());
+            ? new BenchOptions(5, 2, 3, [1, 32], [100], false, DefaultApiDll()) { Mode = BenchMode.Gateway }
+            : new BenchOptions(5, 5, 3, [1, 16], [10, 10_000], false, DefaultApiDll());
         for (var i = 0; i < args.Length; i++)
         {
             var value = i + 1 < args.Length ? args[i + 1] : null;
@@ -49,7 +53,8 @@ internal sealed record BenchOptions(
                 "--seconds" => options with { Seconds = Positive(args[i], value) },
                 "--warmup" => options with { WarmupSeconds = Positive(args[i], value) },
                 "--rounds" => options with { Rounds = Positive(args[i], value) },
-                "--members-per-org" => options with { MembersPerOrg = Positive(args[i], value) },
+                "--members-per-org" => options with { MembersPerOrg = [.. (value ?? "").Split(',').Select(c => Positive(args[i], c))] },
+                "--limit" => options with { Limit = value is "pgbench" or "npgsql" ? value : throw new ArgumentException("--limit is pgbench or npgsql") },
                 "--clients" => options with { Clients = [.. (value ?? "").Split(',').Select(c => Positive(args[i], c))] },
                 "--body" => options with { BodyBytes = [.. (value ?? "").Split(',').Select(c => Positive(args[i], c))] },
                 "--api" => options with { ApiDll = value ?? throw new ArgumentException("--api needs a path") },

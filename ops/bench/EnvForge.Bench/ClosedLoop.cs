@@ -2,12 +2,18 @@ using System.Diagnostics;
 
 namespace EnvForge.Bench;
 
+/// <summary>CPU per second of wall time that each process spends with nothing asked of it.</summary>
+internal sealed record IdleCpu(TimeSpan Bench, TimeSpan Api, TimeSpan Database);
+
 internal sealed record PhaseResult(long Succeeded, long Failed, TimeSpan Elapsed, long[] LatencyTicks)
 {
     public double Rate => Succeeded / Elapsed.TotalSeconds;
 
     /// <summary>CPU the bench process and the API process spent during the phase.</summary>
     public (TimeSpan Bench, TimeSpan Api) Cpu { get; init; }
+
+    /// <summary>Write bench: CPU the PostgreSQL backends of the bench's database spent during the phase (null: not measurable here).</summary>
+    public TimeSpan? DatabaseCpu { get; init; }
 
     /// <summary>Gateway bench with <c>--upstream-process</c>: CPU the upstream process spent during the phase.</summary>
     public TimeSpan UpstreamCpu { get; init; }

@@ -6,7 +6,7 @@ using EnvForge.Projections.Infrastructure;
 using Marten;
 using Microsoft.IdentityModel.Tokens;
 
-// Raw Marten appends vs the API's add-member command, or (`gateway`) the dev-link gateway vs its upstream reached
+// The API's add-member command vs PostgreSQL's single-row commit limit and raw Marten appends, or (`gateway`) the dev-link gateway vs its upstream reached
 // directly, on this machine, in one run. See ops/bench.sh.
 if (args is [BareForwarder.Mode, ..])
 {
@@ -97,25 +97,45 @@ static async Task<Report> RunAsync(BenchOptions options, BenchDatabase database,
     };
     http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
 
-    var bench = new WriteBenchmark(store, http, () => api.CpuTime, options.MembersPerOrg);
-    var report = new Report(options, database.ServerVersion, api.CommandLine);
+    var bench = new WriteBenchmark(store, http, () => api.CpuTime, database.Name);
+    var limit = await CommitLimit.CreateAsync(database.ConnectionString, database.Name, options.Limit, dataDirectory);
+    var supplies = options.MembersPerOrg.Distinct().Select(members => new OrgSupply(store, members)).ToList();
+    var report = new Report(options, database.ServerVersion, api.CommandLine, limit.Describe);
     var warmup = TimeSpan.FromSeconds(options.WarmupSeconds);
     var measure = TimeSpan.FromSeconds(options.Seconds);
     foreach (var clients in options.Clients)
     {
-        Console.Error.WriteLine($"==> {clients} client(s): warm-up, then {options.Rounds} x (raw, api) of {options.Seconds} s");
-        report.CountWarmup(await bench.RawAppendAsync(clients, warmup));
-        report.CountWarmup(await bench.ApiAddMemberAsync(clients, warmup));
-        var row = report.Add(clients, await bench.AliveAsync(clients, warmup));
+        Console.Error.WriteLine($"==> {clients} client(s): warm-up, then {options.Rounds} x (limit, raw and api per org size) of {options.Seconds} s");
+        report.CountWarmup(await limit.RunAsync(clients, warmup));
+        foreach (var supply in supplies)
+        {
+            report.CountWarmup(await bench.RawAppendAsync(supply, clients, warmup));
+            report.CountWarmup(await bench.ApiAddMemberAsync(supply, clients, warmup));
+        }
 
-        // Interleaved, so drift on a noisy machine (other tenants, checkpoints, autovacuum) hits both sides alike.
+        var row = report.Add(clients, await bench.AliveAsync(clients, warmup));
+        if (clients == options.Clients[0])
+        {
+            // After the first warm-ups, so start-up work (JIT, tiering) is not counted as idle.
+            report.Idle = await bench.IdleAsync(TimeSpan.FromSeconds(3));
+        }
+
+        // Interleaved, so drift on a noisy machine (other tenants, checkpoints, autovacuum) hits every side alike.
         for (var round = 0; round < options.Rounds; round++)
         {
-            row.Raw.Add(await bench.RawAppendAsync(clients, measure));
-            row.Api.Add(await bench.ApiAddMemberAsync(clients, measure));
+            Console.Error.WriteLine($"    round {round + 1}: limit");
+            row.Limit.Add(await limit.RunAsync(clients, measure));
+            foreach (var supply in supplies)
+            {
+                Console.Error.WriteLine($"    round {round + 1}: raw, {supply.MembersPerOrg} members");
+                row.Sizes[supply.MembersPerOrg].Raw.Add(await bench.RawAppendAsync(supply, clients, measure));
+                Console.Error.WriteLine($"    round {round + 1}: api, {supply.MembersPerOrg} members");
+                row.Sizes[supply.MembersPerOrg].Api.Add(await bench.ApiAddMemberAsync(supply, clients, measure));
+            }
         }
     }
 
-    report.Overflow = bench.Overflow;
+    report.Overflow = supplies.Sum(s => s.Overflow);
+    report.Seeding = TimeSpan.FromTicks(supplies.Sum(s => s.Seeding.Ticks));
     return report;
 }

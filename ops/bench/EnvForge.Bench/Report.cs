@@ -3,23 +3,38 @@ using System.Text;
 
 namespace EnvForge.Bench;
 
-internal sealed class Report(BenchOptions options, string postgresVersion, string apiCommandLine)
+internal sealed class Report(BenchOptions options, string postgresVersion, string apiCommandLine, string limitMethod)
 {
+    /// <summary>Issue 11's goals, judged on this machine in one run.</summary>
+    public const double FlatWithinFraction = 0.10;
+
+    public static readonly IReadOnlyDictionary<int, double> LimitRatioGoal = new Dictionary<int, double> { [1] = 0.2, [16] = 0.25 };
+
+    public const int P99GoalClients = 16;
+
+    public const double P99GoalMs = 20;
+
     private readonly List<Row> _rows = [];
     private readonly string _loadAtStart = LoadAverage();
 
     private long _warmupFailures;
 
     /// <summary>Non-2xx answers anywhere in the run, warm-ups included: any makes the figures invalid.</summary>
-    public long NonSuccess => _warmupFailures + _rows.Sum(r => r.Alive.Failed + r.Raw.Concat(r.Api).Sum(p => p.Failed));
+    public long NonSuccess => _warmupFailures + _rows.Sum(r => r.Alive.Failed + r.Sizes.Values.Sum(s => s.Raw.Concat(s.Api).Sum(p => p.Failed)));
 
     public long Overflow { get; set; }
+
+    /// <summary>CPU the processes spend per second when idle, subtracted from each phase's CPU per operation.</summary>
+    public IdleCpu Idle { get; set; } = new(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero);
+
+    /// <summary>Seconds spent seeding orgs, outside the measured windows.</summary>
+    public TimeSpan Seeding { get; set; }
 
     public void CountWarmup(PhaseResult warmup) => _warmupFailures += warmup.Failed;
 
     public Row Add(int clients, PhaseResult alive)
     {
-        var row = new Row(clients, [], [], alive);
+        var row = new Row(clients, [], options.MembersPerOrg.ToDictionary(m => m, _ => new SizeRow([], [])), alive);
         _rows.Add(row);
         return row;
     }
@@ -30,52 +45,93 @@ internal sealed class Report(BenchOptions options, string postgresVersion, strin
         void Line(string line) => text.Append(line).Append('\n');
         string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
 
-        Line("EnvForge write path: raw Marten append vs API add-member (one event per transaction), one machine, one run");
+        Line("EnvForge write path: API add-member vs PostgreSQL's single-row commit limit and raw Marten appends, one machine, one run");
         Line($"machine   {Environment.ProcessorCount} cores, .NET {Environment.Version}, PostgreSQL {postgresVersion}, server GC in both processes");
         Line(LoadLine(_loadAtStart));
-        Line($"method    closed loop; {options.Seconds} s per phase, {options.Rounds} rounds of (raw, api) interleaved, median; " +
-             $"{options.WarmupSeconds} s warm-up per side and client count");
-        Line("store     both sides use EventStore.Configure, so the same inline projections (Organization snapshot,");
-        Line($"          MemberDirectory, ...) run on every append; each client moves to a fresh org every {options.MembersPerOrg} adds");
+        Line($"method    closed loop; {options.Seconds} s per phase, {options.Rounds} rounds of (limit, then raw and API per org size) interleaved, " +
+             $"median; {options.WarmupSeconds} s warm-up per side and client count");
+        Line($"limit     {limitMethod}");
+        Line("store     raw and API use EventStore.Configure (the same inline projections); orgs are seeded with N members and a client");
+        Line($"          moves to a fresh org after N adds, so every add lands on an org of N..2N members (seeding took {F(Seeding.TotalSeconds, "0")} s, unmeasured)");
         Line($"daemon    API async projections {(options.Daemon ? "ON (Solo, in the API process)" : "off (EnvForge__RunProjections=false; --daemon turns them on)")}");
+        Line("cpu       per operation: bench process + API process + PostgreSQL backends of the bench database (/proc), each net of its idle");
+        Line($"          CPU (measured first, per second idle: bench {F(Idle.Bench.TotalMilliseconds, "0.0")} ms, API {F(Idle.Api.TotalMilliseconds, "0.0")} ms, " +
+             $"PostgreSQL {F(Idle.Database.TotalMilliseconds, "0.0")} ms)");
         Line("");
-        Line($"{"clients",7}  {"phase",-26} {"rate/s",8} {"p50 ms",7} {"p99 ms",7} {"non-2xx",7}  {"cpu ms/op bench+api",19}  rounds (rate/s)");
+        Line($"{"clients",7} {"members",7}  {"phase",-26} {"rate/s",7} {"p50 ms",7} {"p99 ms",7} {"non-2xx",7}  {"cpu ms/op bench+api+pg",24}  rounds (rate/s)");
         foreach (var row in _rows)
         {
-            void Phase(string name, IReadOnlyList<PhaseResult> phases, string failures)
+            void Phase(string members, string name, IReadOnlyList<PhaseResult> phases, string failures)
             {
                 var latencies = phases.SelectMany(p => p.LatencyTicks).ToArray();
                 var ops = Math.Max(1, phases.Sum(p => p.Succeeded + p.Failed));
-                var cpu = $"{F(phases.Sum(p => p.Cpu.Bench.TotalMilliseconds) / ops, "0.00")}+{F(phases.Sum(p => p.Cpu.Api.TotalMilliseconds) / ops, "0.00")}";
-                Line($"{row.Clients,7}  {name,-26} {F(Median(phases), "0"),8} {F(ClosedLoop.PercentileMs(latencies, 50), "0.00"),7} " +
-                     $"{F(ClosedLoop.PercentileMs(latencies, 99), "0.00"),7} {failures,7}  {cpu,19}  {string.Join(" / ", phases.Select(p => F(p.Rate, "0")))}");
+                string Net(Func<PhaseResult, TimeSpan> cpu, TimeSpan idle) =>
+                    F(phases.Sum(p => Math.Max(0, (cpu(p) - (idle * p.Elapsed.TotalSeconds)).TotalMilliseconds)) / ops, "0.00");
+                var pg = phases.All(p => p.DatabaseCpu is not null) ? Net(p => p.DatabaseCpu!.Value, Idle.Database) : "n/a";
+                var api = phases.All(p => p.Cpu.Api > TimeSpan.Zero) ? Net(p => p.Cpu.Api, Idle.Api) : "0.00";
+                var cpu = $"{Net(p => p.Cpu.Bench, Idle.Bench)}+{api}+{pg}";
+                Line($"{row.Clients,7} {members,7}  {name,-26} {F(Median(phases), "0"),7} {F(ClosedLoop.PercentileMs(latencies, 50), "0.00"),7} " +
+                     $"{F(ClosedLoop.PercentileMs(latencies, 99), "0.00"),7} {failures,7}  {cpu,24}  {string.Join(" / ", phases.Select(p => F(p.Rate, "0")))}");
             }
 
-            Phase("raw Marten append", row.Raw, "-");
-            Phase("API POST members", row.Api, row.Api.Sum(p => p.Failed).ToString(CultureInfo.InvariantCulture));
-            Phase("GET /alive (HTTP ceiling)", [row.Alive], row.Alive.Failed.ToString(CultureInfo.InvariantCulture));
-            Line($"{row.Clients,7}  {"API / raw",-26} {F(row.Ratio, "0.00"),8}");
+            Phase("-", "PostgreSQL commit limit", row.Limit, "-");
+            foreach (var (members, size) in row.Sizes)
+            {
+                Phase($"{members}", "raw Marten append", size.Raw, "-");
+                Phase($"{members}", "API POST members", size.Api, size.Api.Sum(p => p.Failed).ToString(CultureInfo.InvariantCulture));
+            }
+
+            Phase("-", "GET /alive (HTTP ceiling)", [row.Alive], row.Alive.Failed.ToString(CultureInfo.InvariantCulture));
+            foreach (var (members, size) in row.Sizes)
+            {
+                Line($"{row.Clients,7} {members,7}  {"API / limit",-26} {F(row.LimitRatio(members), "0.00"),7}   (API / raw Marten {F(Median(size.Api) / Median(size.Raw), "0.00")})");
+            }
         }
 
         Line("");
-        var judged = _rows.FirstOrDefault(r => r.Clients == BenchOptions.TargetClients);
-        Line(judged is null
-            ? $"target    API >= {F(BenchOptions.TargetRatio, "0.0")} x raw at {BenchOptions.TargetClients} clients: not measured (--clients)"
-            : $"target    API >= {F(BenchOptions.TargetRatio, "0.0")} x raw at {BenchOptions.TargetClients} clients: " +
-              $"{F(judged.Ratio, "0.00")} -> {(judged.Ratio >= BenchOptions.TargetRatio ? "PASS" : "FAIL")}");
+        foreach (var goal in Goals())
+        {
+            Line(goal);
+        }
+
         if (NonSuccess > 0)
         {
-            Line($"ERROR     {NonSuccess} non-2xx responses (warm-ups included): the figures are not valid");
+            Line($"ERROR     {NonSuccess} answers other than 201 (warm-ups included): the figures are not valid");
         }
 
         if (Overflow > 0)
         {
-            Line($"note      {Overflow} adds went to orgs past {options.MembersPerOrg} members (org supply ran out)");
+            Line($"note      {Overflow} adds went to orgs past 2N members (org supply ran out)");
         }
 
         Line($"command   {Environment.GetEnvironmentVariable("ENVFORGE_BENCH_COMMAND") ?? "dotnet EnvForge.Bench.dll " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1))}");
         Line($"api       {apiCommandLine}");
         return text.ToString();
+    }
+
+    private IEnumerable<string> Goals()
+    {
+        string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
+        string Verdict(bool pass) => pass ? "PASS" : "FAIL";
+        var (small, large) = (options.MembersPerOrg.Min(), options.MembersPerOrg.Max());
+        foreach (var row in _rows)
+        {
+            if (small != large)
+            {
+                var flat = Median(row.Sizes[large].Api) / Median(row.Sizes[small].Api);
+                yield return $"goal      {row.Clients} client(s): add-member at {large} members within {F(FlatWithinFraction * 100, "0")}% of the rate at {small}: " +
+                             $"{F(flat, "0.00")} -> {Verdict(flat >= 1 - FlatWithinFraction)}";
+            }
+
+            if (LimitRatioGoal.TryGetValue(row.Clients, out var goal))
+            {
+                var ratio = row.Sizes.Keys.Min(row.LimitRatio);
+                var p99 = row.Sizes.Values.Max(s => ClosedLoop.PercentileMs(s.Api.SelectMany(p => p.LatencyTicks), 99));
+                var p99Goal = row.Clients == P99GoalClients;
+                yield return $"goal      {row.Clients} client(s): API >= {F(goal, "0.00")} x limit at every size{(p99Goal ? $", p99 < {F(P99GoalMs, "0")} ms" : "")}: " +
+                             $"{F(ratio, "0.00")}{(p99Goal ? $", p99 {F(p99, "0.0")} ms" : "")} -> {Verdict(ratio >= goal && (!p99Goal || p99 < P99GoalMs))}";
+            }
+        }
     }
 
     /// <summary>The load average at start and now, flagged when other work kept more than every core busy.</summary>
@@ -93,11 +149,14 @@ internal sealed class Report(BenchOptions options, string postgresVersion, strin
     private static double Median(IReadOnlyList<PhaseResult> phases)
     {
         var rates = phases.Select(p => p.Rate).Order().ToArray();
-        return rates.Length % 2 == 1 ? rates[rates.Length / 2] : (rates[(rates.Length / 2) - 1] + rates[rates.Length / 2]) / 2;
+        return rates.Length == 0 ? double.NaN
+            : rates.Length % 2 == 1 ? rates[rates.Length / 2] : (rates[(rates.Length / 2) - 1] + rates[rates.Length / 2]) / 2;
     }
 
-    internal sealed record Row(int Clients, List<PhaseResult> Raw, List<PhaseResult> Api, PhaseResult Alive)
+    internal sealed record SizeRow(List<PhaseResult> Raw, List<PhaseResult> Api);
+
+    internal sealed record Row(int Clients, List<PhaseResult> Limit, Dictionary<int, SizeRow> Sizes, PhaseResult Alive)
     {
-        public double Ratio => Median(Api) / Median(Raw);
+        public double LimitRatio(int members) => Median(Sizes[members].Api) / Median(Limit);
     }
 }

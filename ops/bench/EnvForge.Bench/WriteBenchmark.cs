@@ -6,8 +6,8 @@ using Marten;
 
 namespace EnvForge.Bench;
 
-/// <summary>The three measured operations. Every write adds one new member to an existing org: one event, one transaction.</summary>
-internal sealed class WriteBenchmark(IDocumentStore store, HttpClient api, Func<TimeSpan> apiCpu, int membersPerOrg)
+/// <summary>The measured operations. Every write adds one new member to an existing org: one event, one transaction.</summary>
+internal sealed class WriteBenchmark(IDocumentStore store, HttpClient api, Func<TimeSpan> apiCpu, string database)
 {
     // No rate measured yet: size the first org supply for more than this machine has ever done (PLATFORM.md).
     private const double FirstGuessRate = 3000;
@@ -15,12 +15,9 @@ internal sealed class WriteBenchmark(IDocumentStore store, HttpClient api, Func<
     private readonly Dictionary<string, double> _peakRate = [];
     private long _userIds;
 
-    /// <summary>Adds that landed on an org already past its member budget; non-zero means the supply was sized too small.</summary>
-    public long Overflow { get; private set; }
-
-    /// <summary>Baseline: <c>Append</c> + <c>SaveChangesAsync</c> in a lightweight session, nothing else.</summary>
-    public Task<PhaseResult> RawAppendAsync(int clients, TimeSpan duration) =>
-        MeasureAddsAsync("raw", clients, duration, supply => async client =>
+    /// <summary>Baseline: <c>Append</c> + <c>SaveChangesAsync</c> in a lightweight session, nothing else (no read, no decision).</summary>
+    public Task<PhaseResult> RawAppendAsync(OrgSupply supply, int clients, TimeSpan duration) =>
+        MeasureAddsAsync("raw", supply, clients, duration, async client =>
         {
             var orgId = supply.Next(client);
             await using var session = store.LightweightSession();
@@ -29,14 +26,14 @@ internal sealed class WriteBenchmark(IDocumentStore store, HttpClient api, Func<
             return true;
         });
 
-    /// <summary>End to end: HTTP -> JWT auth -> validate -> FetchForWriting -> authorize -> decide -> append -> 201.</summary>
-    public Task<PhaseResult> ApiAddMemberAsync(int clients, TimeSpan duration) =>
-        MeasureAddsAsync("api", clients, duration, supply => async client =>
+    /// <summary>End to end: HTTP -> JWT auth -> validate -> load -> authorize -> decide -> append -> commit -> 201.</summary>
+    public Task<PhaseResult> ApiAddMemberAsync(OrgSupply supply, int clients, TimeSpan duration) =>
+        MeasureAddsAsync("api", supply, clients, duration, async client =>
         {
             var orgId = supply.Next(client);
             using var body = new StringContent($$"""{"userId":"{{NextUserId()}}","role":"Developer"}""", Encoding.UTF8, "application/json");
             using var response = await api.PostAsync(new Uri($"/orgs/{orgId}/members", UriKind.Relative), body);
-            return response.IsSuccessStatusCode;
+            return response.StatusCode == HttpStatusCode.Created;
         });
 
     /// <summary>The HTTP ceiling of this machine: Kestrel and the client with no auth and no database.</summary>
@@ -47,31 +44,45 @@ internal sealed class WriteBenchmark(IDocumentStore store, HttpClient api, Func<
             return response.StatusCode == HttpStatusCode.OK;
         });
 
-    private async Task<PhaseResult> MeasureAddsAsync(
-        string side, int clients, TimeSpan duration, Func<OrgSupply, Func<int, Task<bool>>> operation)
+    /// <summary>Nothing asked of anyone: the CPU each process spends anyway (timers, pollers, GC), per second, subtracted from every phase.</summary>
+    public async Task<IdleCpu> IdleAsync(TimeSpan duration)
+    {
+        var idle = await RunWithCpuAsync(1, duration, async _ =>
+        {
+            await Task.Delay(duration);
+            return true;
+        });
+        var seconds = idle.Elapsed.TotalSeconds;
+        return new IdleCpu(idle.Cpu.Bench / seconds, idle.Cpu.Api / seconds, (idle.DatabaseCpu ?? TimeSpan.Zero) / seconds);
+    }
+
+    private async Task<PhaseResult> MeasureAddsAsync(string side, OrgSupply supply, int clients, TimeSpan duration, Func<int, Task<bool>> operation)
     {
         // Twice the best rate seen so far (at least the first guess), so a noisy faster round still finds fresh orgs.
         var expected = 2 * Math.Max(_peakRate.GetValueOrDefault(side), FirstGuessRate / 2);
-        var orgs = clients + (int)Math.Ceiling(expected * duration.TotalSeconds / membersPerOrg);
-        var supply = await OrgSupply.RegisterAsync(store, clients, orgs, membersPerOrg);
+        await supply.TopUpAsync(clients, expected * duration.TotalSeconds);
 
-        var result = await RunWithCpuAsync(clients, duration, operation(supply));
+        var result = await RunWithCpuAsync(clients, duration, operation);
         _peakRate[side] = Math.Max(_peakRate.GetValueOrDefault(side), result.Rate);
-        Overflow += supply.Overflow;
         return result;
     }
 
     /// <summary>
-    /// With both processes and PostgreSQL on 2 cores, the rate follows the CPU each operation costs; per-process CPU
+    /// With the bench, the API and PostgreSQL on 2 cores, the rate follows the CPU each operation costs; per-process CPU
     /// is also exact where the rate is disturbed by whatever else the machine runs.
     /// </summary>
     private async Task<PhaseResult> RunWithCpuAsync(int clients, TimeSpan duration, Func<int, Task<bool>> operation)
     {
         using var self = Process.GetCurrentProcess();
-        var (bench, server) = (self.TotalProcessorTime, apiCpu());
+        await using var server = ProcessCpu.ForDatabase(database);
+        var (bench, apiAtStart) = (self.TotalProcessorTime, apiCpu());
         var result = await ClosedLoop.RunAsync(clients, duration, operation);
         self.Refresh();
-        return result with { Cpu = (self.TotalProcessorTime - bench, apiCpu() - server) };
+        return result with
+        {
+            Cpu = (self.TotalProcessorTime - bench, apiCpu() - apiAtStart),
+            DatabaseCpu = server is null ? null : await server.StopAsync(),
+        };
     }
 
     private string NextUserId() => $"bench-user-{Interlocked.Increment(ref _userIds)}";

@@ -2,6 +2,9 @@ using EnvForge.Api.Gateway;
 using EnvForge.Api.Infrastructure;
 using EnvForge.Domain.DevLinks;
 using EnvForge.Domain.Organizations;
+using EnvForge.Domain.Workspaces;
+using EnvForge.Projections.Organizations;
+using EnvForge.Workflows.DevLinks;
 using FluentValidation;
 using Marten;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -41,11 +44,11 @@ internal static class ChangeDevLinkAudienceHandler
             return problem;
         }
 
-        // Named users must be members now. The command path still answers a non-member 404 before anything is decided.
-        var org = await session.LoadAsync<Organization>(orgId, http.RequestAborted);
-        var members = org?.Members.Keys.ToHashSet(StringComparer.Ordinal) ?? [];
+        // Named users must be members now (read by key). The command path still answers a non-member 404 before anything is decided.
+        var audience = body!.ToAudience();
+        var members = await MemberDirectory.MembersAmongAsync(session, orgId, audience?.Users ?? [], http.RequestAborted);
         var result = await LinkCommand.ExecuteAsync(orgId, linkId, http, session, commands,
-            (_, role, subject) => new ChangeDevLinkAudience(linkId, orgId, role, body!.ToAudience(), members, subject, time.GetUtcNow()));
+            (_, role, subject) => new ChangeDevLinkAudience(linkId, orgId, role, audience, members, subject, time.GetUtcNow()));
         return result.Problem is { } refused ? refused : TypedResults.Ok(DevLinkResponse.From(result.State, time.GetUtcNow(), gateway.Value));
     }
 }

@@ -11,9 +11,7 @@ internal static class GetDevLinkPolicyHandler
 {
     public static async Task<Results<Ok<DevLinkPolicyResponse>, ProblemHttpResult>> HandleAsync(Guid orgId, HttpContext http, IQuerySession session)
     {
-        var org = await session.LoadAsync<Organization>(orgId, http.RequestAborted);
-        return OrgAccess.Check(org, http.User.Subject(), Permission.ViewOrganization) is { } denied
-            ? denied
-            : TypedResults.Ok(DevLinkPolicyResponse.From(org!.DevLinkPolicy));
+        var (org, _, denied) = await OrgAccess.LoadAsync(session, orgId, http.User.Subject(), Permission.ViewOrganization, http.RequestAborted);
+        return denied is not null ? denied : TypedResults.Ok(DevLinkPolicyResponse.From(org!.DevLinkPolicy));
     }
 }

@@ -3,6 +3,7 @@ using EnvForge.Api.Infrastructure;
 using EnvForge.Domain.DevLinks;
 using EnvForge.Domain.Organizations;
 using EnvForge.Domain.Workspaces;
+using EnvForge.Projections.Organizations;
 using EnvForge.Workflows.DevLinks;
 using FluentValidation;
 using Marten;
@@ -40,8 +41,8 @@ internal static class IssueDevLinkHandler
     {
         var ct = http.RequestAborted;
         var subject = http.User.Subject();
-        var org = await session.LoadAsync<Organization>(orgId, ct);
-        if (OrgAccess.Check(org, subject, Permission.UseWorkspaces) is { } denied)
+        var (org, role, denied) = await OrgAccess.LoadAsync(session, orgId, subject, Permission.UseWorkspaces, ct);
+        if (denied is not null)
         {
             return denied;
         }
@@ -53,18 +54,19 @@ internal static class IssueDevLinkHandler
         }
 
         var workspace = await session.LoadAsync<Workspace>(workspaceId, ct);
+        var audience = body!.Audience?.ToAudience();
         var now = time.GetUtcNow();
         var linkId = Guid.CreateVersion7(now);
         var (token, hash) = signer.IssueToken(linkId, generation: 1);
         var command = new IssueDevLink(
             linkId, orgId, workspaceId, body!.Service!, WorkspaceInOrg: workspace is not null && workspace.OrgId == orgId && workspace.IsLive,
-            ServiceDeclared: workspace?.Services.Any(s => s.Name == body.Service) ?? false, org!.RoleOf(subject), org.DevLinkPolicy,
+            ServiceDeclared: workspace?.Services.Any(s => s.Name == body.Service) ?? false, role, org!.DevLinkPolicy,
             body.ExpiresInMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null, DevLinkSurfaces.Parse(body.Surfaces!),
             signer.CurrentKeyId, hash, subject, now)
         {
-            Audience = body.Audience?.ToAudience(),
+            Audience = audience,
             ServiceKind = workspace?.Services.FirstOrDefault(s => s.Name == body.Service)?.Kind ?? ServiceKind.App,
-            Members = org.Members.Keys.ToHashSet(StringComparer.Ordinal),
+            Members = await MemberDirectory.MembersAmongAsync(session, orgId, audience?.Users ?? [], ct),
         };
 
         // The timer first: a link on the stream always has its expiry recorded in time (the gateway enforces it regardless).

@@ -32,9 +32,8 @@ internal static class SetDevLinkPolicyHandler
 
         var subject = http.User.Subject();
         var policy = new DevLinkPolicy(TimeSpan.FromMinutes(body!.DefaultExpiryMinutes!.Value), TimeSpan.FromMinutes(body.MaximumExpiryMinutes!.Value));
-        var result = await commands.ExecuteAsync(http, OrganizationDecider.Decider, orgId,
-            _ => new SetDevLinkPolicy(orgId, policy, subject, time.GetUtcNow()),
-            authorize: org => OrgAccess.Refusal(org, subject, Permission.ManagePolicy));
+        var (result, _) = await commands.ExecuteOnOrgAsync(http, orgId, Permission.ManagePolicy, member: null,
+            (_, memberships) => new SetDevLinkPolicy(orgId, policy, subject, time.GetUtcNow()) { Memberships = memberships });
         return result.Problem is { } refused ? refused : TypedResults.Ok(DevLinkPolicyResponse.From(result.State.DevLinkPolicy));
     }
 }

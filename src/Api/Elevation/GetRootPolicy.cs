@@ -10,8 +10,8 @@ internal static class GetRootPolicyHandler
 {
     public static async Task<Results<Ok<RootPolicyResponse>, ProblemHttpResult>> HandleAsync(Guid orgId, HttpContext http, IQuerySession session)
     {
-        var org = await session.LoadAsync<Organization>(orgId, http.RequestAborted);
-        if (OrgAccess.Check(org, http.User.Subject(), Permission.ViewOrganization) is { } denied)
+        var (org, _, denied) = await OrgAccess.LoadAsync(session, orgId, http.User.Subject(), Permission.ViewOrganization, http.RequestAborted);
+        if (denied is not null)
         {
             return denied;
         }

@@ -36,8 +36,8 @@ internal static class RequestElevationHandler
     {
         var ct = http.RequestAborted;
         var subject = http.User.Subject();
-        var org = await session.LoadAsync<Organization>(orgId, ct);
-        if (OrgAccess.Check(org, subject, Permission.UseWorkspaces) is { } denied)
+        var (org, role, denied) = await OrgAccess.LoadAsync(session, orgId, subject, Permission.UseWorkspaces, ct);
+        if (denied is not null)
         {
             return denied;
         }
@@ -53,7 +53,7 @@ internal static class RequestElevationHandler
         var grantId = Guid.CreateVersion7(now);
         var command = new RequestElevation(
             grantId, orgId, workspaceId, WorkspaceInOrg: workspace is not null && workspace.OrgId == orgId && workspace.IsLive,
-            org!.RoleOf(subject), org.RootPolicy, Enum.Parse<RootMode>(body!.Mode!), TimeSpan.FromMinutes(body.WindowMinutes!.Value),
+            role, org!.RootPolicy, Enum.Parse<RootMode>(body!.Mode!), TimeSpan.FromMinutes(body.WindowMinutes!.Value),
             body.Reason!, body.TicketReference, subject, now);
         var result = await commands.ExecuteAsync(http, ElevationDecider.Decider, grantId, _ => command,
             beforeAppend: async (grant, ct) =>

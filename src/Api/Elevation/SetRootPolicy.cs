@@ -66,9 +66,8 @@ internal static partial class SetRootPolicyHandler
             return Problems.WorkflowsUnavailable(unavailable);
         }
 
-        var result = await commands.ExecuteAsync(http, OrganizationDecider.Decider, orgId,
-            _ => new SetRootPolicy(orgId, policy, subject, time.GetUtcNow()),
-            authorize: org => OrgAccess.Refusal(org, subject, Permission.ManagePolicy));
+        var (result, _) = await commands.ExecuteOnOrgAsync(http, orgId, Permission.ManagePolicy, member: null,
+            (_, memberships) => new SetRootPolicy(orgId, policy, subject, time.GetUtcNow()) { Memberships = memberships });
         if (result.Problem is { } refused)
         {
             return refused;

@@ -44,14 +44,34 @@ public sealed class CommandResult<TState>
 /// </summary>
 public sealed class StreamCommands(IDocumentStore store)
 {
+    internal IDocumentStore Store => store;
+
     /// <param name="authorize">Checked on the loaded state first (before If-Match): a caller who may not see the stream learns nothing of it.</param>
     /// <param name="beforeAppend">
     /// Runs after the decision and before its append (to start the stream's workflow first); a problem it answers is the
     /// answer, with nothing appended (say, 503 while no Temporal server can be had).
     /// </param>
-    public async Task<CommandResult<TState>> ExecuteAsync<TCommand, TState>(
+    public Task<CommandResult<TState>> ExecuteAsync<TCommand, TState>(
         HttpContext http, Decider<TCommand, TState> decider, Guid streamId, CommandFor<TCommand, TState> command,
         Func<TState?, Rejection?>? authorize = null, Func<TState, CancellationToken, Task<ProblemHttpResult?>>? beforeAppend = null)
+        where TState : class =>
+        RunAsync(http, beforeAppend, (expected, proceed) => StreamDecisions.DecideAsync(
+            store, decider, streamId, command, ContextOf(http), expected, authorize, proceed, ct: http.RequestAborted));
+
+    /// <summary>
+    /// The same path with documents read by key beside the stream, in the round trip that reads it (<paramref name="reads"/>):
+    /// the authorization and the command see them with the state.
+    /// </summary>
+    public Task<CommandResult<TState>> ExecuteAsync<TCommand, TState, TReads>(
+        HttpContext http, Decider<TCommand, TState> decider, Guid streamId, StreamReads<TReads> reads, Func<TState?, TReads, TCommand?> command,
+        Func<TState?, TReads, Rejection?>? authorize = null, Func<TState, CancellationToken, Task<ProblemHttpResult?>>? beforeAppend = null)
+        where TState : class =>
+        RunAsync(http, beforeAppend, (expected, proceed) => StreamDecisions.DecideAsync(
+            store, decider, streamId, reads, command, ContextOf(http), expected, authorize, proceed, ct: http.RequestAborted));
+
+    private static async Task<CommandResult<TState>> RunAsync<TState>(
+        HttpContext http, Func<TState, CancellationToken, Task<ProblemHttpResult?>>? beforeAppend,
+        Func<long?, Func<TState, CancellationToken, Task<bool>>?, Task<StreamDecision<TState>>> decide)
         where TState : class
     {
         if (!ETags.TryReadIfMatch(http.Request, out var expected, out var badIfMatch))
@@ -65,8 +85,7 @@ public sealed class StreamCommands(IDocumentStore store)
             stopped = await beforeAppend(state, ct);
             return stopped is null;
         };
-        var outcome = await StreamDecisions.DecideAsync(
-            store, decider, streamId, command, ContextOf(http), expected, authorize, proceed, ct: http.RequestAborted);
+        var outcome = await decide(expected, proceed);
         switch (outcome.Status)
         {
             case DecisionStatus.Abandoned:

@@ -32,15 +32,17 @@ internal static class AddMemberHandler
 
         var subject = http.User.Subject();
         var role = OrganizationRules.ParseRole(body!.Role!);
-        var result = await commands.ExecuteAsync(http, OrganizationDecider.Decider, orgId,
-            _ => new AddMember(orgId, body.UserId!, body.DisplayName, role, subject, time.GetUtcNow()),
-            authorize: org => OrgAccess.Refusal(org, subject, Permission.ManageMembers));
+        var (result, read) = await commands.ExecuteOnOrgAsync(http, orgId, Permission.ManageMembers, body.UserId,
+            (_, memberships) => new AddMember(orgId, body.UserId!, body.DisplayName, role, subject, time.GetUtcNow()) { Memberships = memberships });
         if (result.Problem is { } refused)
         {
             return refused;
         }
 
-        var member = MemberResponse.From(body.UserId!, result.State.Members[body.UserId!]);
+        // Added now, or already there with this role (a repeat changes nothing and shows the member as they are).
+        var member = result.Changed
+            ? MemberResponse.From((MemberAdded)result.Events[0])
+            : MemberResponse.From(body.UserId!, read.Member!);
         return result.Changed
             ? TypedResults.Created($"/orgs/{orgId}/members/{Uri.EscapeDataString(body.UserId!)}", member)
             : TypedResults.Ok(member);

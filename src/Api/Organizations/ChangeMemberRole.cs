@@ -27,9 +27,8 @@ internal static class ChangeMemberRoleHandler
 
         var subject = http.User.Subject();
         var role = OrganizationRules.ParseRole(body!.Role!);
-        var result = await commands.ExecuteAsync(http, OrganizationDecider.Decider, orgId,
-            _ => new ChangeMemberRole(orgId, userId, role, subject, time.GetUtcNow()),
-            authorize: org => OrgAccess.Refusal(org, subject, Permission.ManageMembers));
-        return result.Problem is { } refused ? refused : TypedResults.Ok(MemberResponse.From(userId, result.State.Members[userId]));
+        var (result, read) = await commands.ExecuteOnOrgAsync(http, orgId, Permission.ManageMembers, userId,
+            (_, memberships) => new ChangeMemberRole(orgId, userId, role, subject, time.GetUtcNow()) { Memberships = memberships });
+        return result.Problem is { } refused ? refused : TypedResults.Ok(MemberResponse.From(userId, read.Member! with { Role = role }));
     }
 }

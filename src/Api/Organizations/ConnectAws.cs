@@ -33,9 +33,8 @@ internal static class ConnectAwsHandler
         var subject = http.User.Subject();
         var sealedArn = encryption.Seal(body!.RoleArn!, FieldEncryption.RoleArnPurpose(orgId));
         var hint = RoleArns.AccountHint(body.RoleArn!);
-        var result = await commands.ExecuteAsync(http, OrganizationDecider.Decider, orgId,
-            _ => new ConnectAws(orgId, sealedArn, hint, subject, time.GetUtcNow()),
-            authorize: org => OrgAccess.Refusal(org, subject, Permission.ManagePolicy));
+        var (result, _) = await commands.ExecuteOnOrgAsync(http, orgId, Permission.ManagePolicy, member: null,
+            (_, memberships) => new ConnectAws(orgId, sealedArn, hint, subject, time.GetUtcNow()) { Memberships = memberships });
         return result.Problem is { } refused
             ? refused
             : TypedResults.Ok(new AwsConnectionResponse(true, result.State.Aws?.AccountHint, result.State.ExternalId));

@@ -11,9 +11,8 @@ internal static class DisconnectAwsHandler
         Guid orgId, HttpContext http, StreamCommands commands, TimeProvider time)
     {
         var subject = http.User.Subject();
-        var result = await commands.ExecuteAsync(http, OrganizationDecider.Decider, orgId,
-            _ => new DisconnectAws(orgId, subject, time.GetUtcNow()),
-            authorize: org => OrgAccess.Refusal(org, subject, Permission.ManagePolicy));
+        var (result, _) = await commands.ExecuteOnOrgAsync(http, orgId, Permission.ManagePolicy, member: null,
+            (_, memberships) => new DisconnectAws(orgId, subject, time.GetUtcNow()) { Memberships = memberships });
         return result.Problem is { } refused ? refused : TypedResults.Ok(new AwsConnectionResponse(false, null, result.State.ExternalId));
     }
 }

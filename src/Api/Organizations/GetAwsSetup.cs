@@ -24,8 +24,8 @@ internal static class GetAwsSetupHandler
     public static async Task<Results<Ok<AwsSetupResponse>, ProblemHttpResult>> HandleAsync(
         Guid orgId, HttpContext http, IQuerySession session, Microsoft.Extensions.Options.IOptions<PlatformAwsOptions> platform)
     {
-        var org = await session.LoadAsync<Organization>(orgId, http.RequestAborted);
-        if (OrgAccess.Check(org, http.User.Subject(), Permission.ManagePolicy) is { } denied)
+        var (org, _, denied) = await OrgAccess.LoadAsync(session, orgId, http.User.Subject(), Permission.ManagePolicy, http.RequestAborted);
+        if (denied is not null)
         {
             return denied;
         }

@@ -11,8 +11,8 @@ internal static class GetOrganizationHandler
     public static async Task<Results<Ok<OrganizationResponse>, ProblemHttpResult>> HandleAsync(Guid orgId, HttpContext http, IQuerySession session)
     {
         var subject = http.User.Subject();
-        var org = await session.LoadAsync<Organization>(orgId, http.RequestAborted);
-        if (OrgAccess.Check(org, subject, Permission.ViewOrganization) is { } denied)
+        var (org, role, denied) = await OrgAccess.LoadAsync(session, orgId, subject, Permission.ViewOrganization, http.RequestAborted);
+        if (denied is not null)
         {
             return denied;
         }
@@ -20,6 +20,6 @@ internal static class GetOrganizationHandler
         var state = await session.Events.FetchStreamStateAsync(orgId, http.RequestAborted);
         var version = state?.Version ?? 0;
         ETags.Set(http.Response, version);
-        return TypedResults.Ok(OrganizationResponse.From(org!, subject, version));
+        return TypedResults.Ok(OrganizationResponse.From(org!, role!.Value, version));
     }
 }

@@ -1,5 +1,6 @@
 using EnvForge.Api.Infrastructure;
 using EnvForge.Domain.Organizations;
+using EnvForge.Projections.Organizations;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -28,13 +29,17 @@ internal static class RegisterOrganizationHandler
         var now = time.GetUtcNow();
         var subject = http.User.Subject();
         var orgId = Guid.CreateVersion7(now);
-        var result = await commands.ExecuteAsync(http, OrganizationDecider.Decider, orgId,
-            _ => new RegisterOrganization(orgId, body!.Name!.Trim(), ExternalIds.New(), subject, http.User.DisplayName(), now));
+        // A fresh id: the stream is new, unless this is a retry, which the decider recognises by the caller's membership.
+        var result = await commands.ExecuteAsync<IOrganizationCommand, Organization>(http, OrganizationDecider.Decider, orgId, async (org, session, ct) =>
+            new RegisterOrganization(orgId, body!.Name!.Trim(), ExternalIds.New(), subject, http.User.DisplayName(), now)
+            {
+                Memberships = org is null ? Memberships.None : await MemberDirectory.MembershipsAsync(session, orgId, subject, null, ct),
+            });
         if (result.Problem is { } refused)
         {
             return refused;
         }
 
-        return TypedResults.Created($"/orgs/{orgId}", OrganizationResponse.From(result.State, subject, result.Version));
+        return TypedResults.Created($"/orgs/{orgId}", OrganizationResponse.From(result.State, Role.Owner, result.Version));
     }
 }

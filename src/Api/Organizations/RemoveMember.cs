@@ -10,9 +10,8 @@ internal static class RemoveMemberHandler
     public static async Task<Results<NoContent, ProblemHttpResult>> HandleAsync(Guid orgId, string userId, HttpContext http, StreamCommands commands, TimeProvider time)
     {
         var subject = http.User.Subject();
-        var result = await commands.ExecuteAsync(http, OrganizationDecider.Decider, orgId,
-            _ => new RemoveMember(orgId, userId, subject, time.GetUtcNow()),
-            authorize: org => OrgAccess.Refusal(org, subject, Permission.ManageMembers));
+        var (result, _) = await commands.ExecuteOnOrgAsync(http, orgId, Permission.ManageMembers, userId,
+            (_, memberships) => new RemoveMember(orgId, userId, subject, time.GetUtcNow()) { Memberships = memberships });
         return result.Problem is { } refused ? refused : TypedResults.NoContent();
     }
 }

@@ -75,8 +75,8 @@ internal static class CreateWorkspaceHandler
     {
         var ct = http.RequestAborted;
         var subject = http.User.Subject();
-        var org = await session.LoadAsync<Organization>(orgId, ct);
-        if (OrgAccess.Check(org, subject, Permission.UseWorkspaces) is { } denied)
+        var (org, _, denied) = await OrgAccess.LoadAsync(session, orgId, subject, Permission.UseWorkspaces, ct);
+        if (denied is not null)
         {
             return denied;
         }

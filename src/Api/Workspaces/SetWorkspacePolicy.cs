@@ -28,9 +28,8 @@ internal static class SetWorkspacePolicyHandler
         }
 
         var subject = http.User.Subject();
-        var result = await commands.ExecuteAsync(http, OrganizationDecider.Decider, orgId,
-            _ => new SetWorkspacePolicy(orgId, body!.IdleTimeoutMinutes!.Value, subject, time.GetUtcNow()),
-            authorize: org => OrgAccess.Refusal(org, subject, Permission.ManagePolicy));
+        var (result, _) = await commands.ExecuteOnOrgAsync(http, orgId, Permission.ManagePolicy, member: null,
+            (_, memberships) => new SetWorkspacePolicy(orgId, body!.IdleTimeoutMinutes!.Value, subject, time.GetUtcNow()) { Memberships = memberships });
         return result.Problem is { } refused ? refused : TypedResults.Ok(new WorkspacePolicyResponse(result.State.IdleTimeoutMinutes));
     }
 }

@@ -27,8 +27,8 @@ internal static class WakeWorkspaceHandler
         Guid orgId, Guid workspaceId, HttpContext http, IQuerySession session, IWorkspaceWorkflows workflows, IRuntimeBudget budget)
     {
         var ct = http.RequestAborted;
-        var org = await session.LoadAsync<Organization>(orgId, ct);
-        if (OrgAccess.Check(org, http.User.Subject(), Permission.UseWorkspaces) is { } denied)
+        var (org, _, denied) = await OrgAccess.LoadAsync(session, orgId, http.User.Subject(), Permission.UseWorkspaces, ct);
+        if (denied is not null)
         {
             return denied;
         }

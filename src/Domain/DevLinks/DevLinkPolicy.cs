@@ -41,15 +41,17 @@ public sealed record DevLinkPolicyChanged(Guid OrgId, DevLinkPolicy Policy, stri
         $"set dev link expiry: default {Policy.DefaultExpiry.TotalHours:0.##} h, maximum {Policy.MaximumExpiry.TotalHours:0.##} h";
 }
 
-public sealed record SetDevLinkPolicy(Guid OrgId, DevLinkPolicy Policy, string Actor, DateTimeOffset Now) : IOrganizationCommand;
+public sealed record SetDevLinkPolicy(Guid OrgId, DevLinkPolicy Policy, string Actor, DateTimeOffset Now) : IOrganizationCommand
+{
+    public Memberships Memberships { get; init; } = Memberships.None;
+}
 
 /// <summary>The decision on <see cref="SetDevLinkPolicy"/>, called from the Organization decider.</summary>
 public static class DevLinkPolicyDecider
 {
-    public static Decision Decide(SetDevLinkPolicy command, Organization state) => state.RoleOf(command.Actor) switch
+    public static Decision Decide(SetDevLinkPolicy command, Organization state) => OrganizationDecider.MayNotSetPolicy(command.Memberships) switch
     {
-        null => OrganizationRejections.NotFound,
-        var r when !r.Value.Can(Permission.ManagePolicy) => OrganizationRejections.NotAllowed(Permission.ManagePolicy),
+        { } refused => refused,
         _ when command.Policy.Validate() is { } invalid => invalid,
         _ when command.Policy == state.DevLinkPolicy => Decision.None,
         _ => Decision.Accept(new DevLinkPolicyChanged(command.OrgId, command.Policy, command.Actor, command.Now)),

@@ -13,16 +13,18 @@ public sealed record RootPolicyChanged(Guid OrgId, RootPolicy Policy, string Act
         : "disabled root elevation";
 }
 
-public sealed record SetRootPolicy(Guid OrgId, RootPolicy Policy, string Actor, DateTimeOffset Now) : IOrganizationCommand;
+public sealed record SetRootPolicy(Guid OrgId, RootPolicy Policy, string Actor, DateTimeOffset Now) : IOrganizationCommand
+{
+    public Memberships Memberships { get; init; } = Memberships.None;
+}
 
 /// <summary>The decision on <see cref="SetRootPolicy"/>, called from the Organization decider.</summary>
 public static class RootPolicyDecider
 {
     /// <param name="current">The org's policy now (<c>Organization.RootPolicy</c>).</param>
-    public static Decision Decide(SetRootPolicy command, Organization state, RootPolicy current) => state.RoleOf(command.Actor) switch
+    public static Decision Decide(SetRootPolicy command, RootPolicy current) => OrganizationDecider.MayNotSetPolicy(command.Memberships) switch
     {
-        null => OrganizationRejections.NotFound,
-        var r when !r.Value.Can(Permission.ManagePolicy) => OrganizationRejections.NotAllowed(Permission.ManagePolicy),
+        { } refused => refused,
         _ when command.Policy.Validate() is { } invalid => invalid,
         _ when command.Policy == current => Decision.None,
         _ => Decision.Accept(new RootPolicyChanged(command.OrgId, command.Policy, command.Actor, command.Now)),

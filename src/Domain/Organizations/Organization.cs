@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using EnvForge.Domain.DevLinks;
 using EnvForge.Domain.Elevation;
 
@@ -6,10 +5,19 @@ namespace EnvForge.Domain.Organizations;
 
 public sealed record Membership(Role Role, string? DisplayName);
 
-/// <summary>The state of one Organization stream, rebuilt by <see cref="Evolve"/>.</summary>
-public sealed record Organization(Guid Id, string Name, string ExternalId, ImmutableDictionary<string, Membership> Members)
+/// <summary>
+/// The state of one Organization stream, rebuilt by <see cref="Evolve"/>: what its decisions need and nothing that grows
+/// with the org. Members are counted here; each membership is a document of its own (the member directory), which a
+/// command reads by key for the few members it touches (see <see cref="Memberships"/>).
+/// </summary>
+public sealed record Organization(Guid Id, string Name, string ExternalId)
 {
     public const int DefaultIdleTimeoutMinutes = 30;
+
+    public int MemberCount { get; init; }
+
+    /// <summary>OneOwnerAtLeast is decided on this count.</summary>
+    public int OwnerCount { get; init; }
 
     public AwsConnection? Aws { get; init; }
 
@@ -19,16 +27,12 @@ public sealed record Organization(Guid Id, string Name, string ExternalId, Immut
 
     public DevLinkPolicy DevLinkPolicy { get; init; } = DevLinkPolicy.Default;
 
-    public Role? RoleOf(string userId) => Members.TryGetValue(userId, out var m) ? m.Role : null;
-
-    public int OwnerCount => Members.Values.Count(m => m.Role == Role.Owner);
-
     public static Organization? Evolve(Organization? state, IOrganizationEvent @event) => @event switch
     {
-        OrganizationRegistered e => new Organization(e.OrgId, e.Name, e.ExternalId, ImmutableDictionary<string, Membership>.Empty),
-        MemberAdded e => state! with { Members = state.Members.SetItem(e.UserId, new Membership(e.Role, e.DisplayName)) },
-        MemberRoleChanged e => state! with { Members = state.Members.SetItem(e.UserId, state.Members[e.UserId] with { Role = e.To }) },
-        MemberRemoved e => state! with { Members = state.Members.Remove(e.UserId) },
+        OrganizationRegistered e => new Organization(e.OrgId, e.Name, e.ExternalId),
+        MemberAdded e => state! with { MemberCount = state.MemberCount + 1, OwnerCount = state.OwnerCount + Owners(e.Role) },
+        MemberRoleChanged e => state! with { OwnerCount = state.OwnerCount - Owners(e.From) + Owners(e.To) },
+        MemberRemoved e => state! with { MemberCount = state.MemberCount - 1, OwnerCount = state.OwnerCount - Owners(e.Role) },
         AwsAccountConnected e => state! with { Aws = new AwsConnection(e.RoleArn, e.AccountHint, e.At) },
         AwsAccountDisconnected => state! with { Aws = null },
         WorkspacePolicyChanged e => state! with { IdleTimeoutMinutes = e.IdleTimeoutMinutes },
@@ -36,4 +40,6 @@ public sealed record Organization(Guid Id, string Name, string ExternalId, Immut
         DevLinkPolicyChanged e => state! with { DevLinkPolicy = e.Policy },
         _ => state,
     };
+
+    private static int Owners(Role role) => role == Role.Owner ? 1 : 0;
 }

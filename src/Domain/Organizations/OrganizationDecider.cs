@@ -13,13 +13,13 @@ public static class OrganizationDecider
     {
         RegisterOrganization c => Register(c, state),
         _ when state is null => OrganizationRejections.NotFound,
-        AddMember c => Add(c, state),
+        AddMember c => Add(c),
         ChangeMemberRole c => ChangeRole(c, state),
         RemoveMember c => Remove(c, state),
-        ConnectAws c => Connect(c, state),
+        ConnectAws c => Connect(c),
         DisconnectAws c => Disconnect(c, state),
         SetWorkspacePolicy c => SetPolicy(c, state),
-        SetRootPolicy c => RootPolicyDecider.Decide(c, state, state.RootPolicy),
+        SetRootPolicy c => RootPolicyDecider.Decide(c, state.RootPolicy),
         DevLinks.SetDevLinkPolicy c => DevLinks.DevLinkPolicyDecider.Decide(c, state),
         _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "unknown organization command"),
     };
@@ -29,7 +29,7 @@ public static class OrganizationDecider
         if (state is not null)
         {
             // A retried registration of the same org by the same caller changes nothing.
-            return state.RoleOf(c.Actor) == Role.Owner && state.Name == c.Name
+            return c.Memberships.Actor?.Role == Role.Owner && state.Name == c.Name
                 ? Decision.None
                 : OrganizationRejections.AlreadyExists;
         }
@@ -39,21 +39,21 @@ public static class OrganizationDecider
             new MemberAdded(c.OrgId, c.Actor, c.ActorDisplayName, Role.Owner, c.Actor, c.Now));
     }
 
-    private static Decision Add(AddMember c, Organization state)
+    private static Decision Add(AddMember c)
     {
-        if (MayNotManage(state, c.Actor, c.Role) is { } refused)
+        if (MayNotManage(c.Memberships, c.Role) is { } refused)
         {
             return refused;
         }
 
-        return state.Members.TryGetValue(c.UserId, out var existing)
+        return c.Memberships.Member is { } existing
             ? existing.Role == c.Role ? Decision.None : OrganizationRejections.AlreadyMember(c.UserId)
             : Decision.Accept(new MemberAdded(c.OrgId, c.UserId, c.DisplayName, c.Role, c.Actor, c.Now));
     }
 
     private static Decision ChangeRole(ChangeMemberRole c, Organization state)
     {
-        if (state.RoleOf(c.UserId) is not { } current)
+        if (c.Memberships.Member?.Role is not { } current)
         {
             return OrganizationRejections.UnknownMember(c.UserId);
         }
@@ -64,7 +64,7 @@ public static class OrganizationDecider
         }
 
         // Touching an owner, or making one, is an owner's decision.
-        if (MayNotManage(state, c.Actor, current == Role.Owner ? Role.Owner : c.Role) is { } refused)
+        if (MayNotManage(c.Memberships, current == Role.Owner ? Role.Owner : c.Role) is { } refused)
         {
             return refused;
         }
@@ -79,12 +79,12 @@ public static class OrganizationDecider
 
     private static Decision Remove(RemoveMember c, Organization state)
     {
-        if (state.RoleOf(c.UserId) is not { } current)
+        if (c.Memberships.Member?.Role is not { } current)
         {
             return OrganizationRejections.UnknownMember(c.UserId);
         }
 
-        if (MayNotManage(state, c.Actor, current) is { } refused)
+        if (MayNotManage(c.Memberships, current) is { } refused)
         {
             return refused;
         }
@@ -94,17 +94,17 @@ public static class OrganizationDecider
             : Decision.Accept(new MemberRemoved(c.OrgId, c.UserId, current, c.Actor, c.Now));
     }
 
-    private static Decision Connect(ConnectAws c, Organization state) =>
-        MayNotSetPolicy(state, c.Actor) ?? (Decision)Decision.Accept(new AwsAccountConnected(c.OrgId, c.RoleArn, c.AccountHint, c.Actor, c.Now));
+    private static Decision Connect(ConnectAws c) =>
+        MayNotSetPolicy(c.Memberships) ?? (Decision)Decision.Accept(new AwsAccountConnected(c.OrgId, c.RoleArn, c.AccountHint, c.Actor, c.Now));
 
-    private static Decision Disconnect(DisconnectAws c, Organization state) => MayNotSetPolicy(state, c.Actor) switch
+    private static Decision Disconnect(DisconnectAws c, Organization state) => MayNotSetPolicy(c.Memberships) switch
     {
         { } refused => refused,
         _ when state.Aws is null => Decision.None,
         _ => Decision.Accept(new AwsAccountDisconnected(c.OrgId, state.Aws.AccountHint, c.Actor, c.Now)),
     };
 
-    private static Decision SetPolicy(SetWorkspacePolicy c, Organization state) => MayNotSetPolicy(state, c.Actor) switch
+    private static Decision SetPolicy(SetWorkspacePolicy c, Organization state) => MayNotSetPolicy(c.Memberships) switch
     {
         { } refused => refused,
         _ when c.IdleTimeoutMinutes is < 5 or > 24 * 60 => OrganizationRejections.IdleTimeoutOutOfRange,
@@ -112,7 +112,8 @@ public static class OrganizationDecider
         _ => Decision.Accept(new WorkspacePolicyChanged(c.OrgId, c.IdleTimeoutMinutes, c.Actor, c.Now)),
     };
 
-    private static Rejection? MayNotSetPolicy(Organization state, string actor) => state.RoleOf(actor) switch
+    /// <summary>Policies (root, dev links, workspaces, AWS) are set by those with ManagePolicy; a non-member is told the org does not exist.</summary>
+    public static Rejection? MayNotSetPolicy(Memberships memberships) => memberships.Actor?.Role switch
     {
         null => OrganizationRejections.NotFound,
         var r when !r.Value.Can(Permission.ManagePolicy) => OrganizationRejections.NotAllowed(Permission.ManagePolicy),
@@ -120,7 +121,7 @@ public static class OrganizationDecider
     };
 
     /// <summary>OnlyOwnersManageOwners: admins manage everyone else; owners manage everyone.</summary>
-    private static Rejection? MayNotManage(Organization state, string actor, Role targetRole) => state.RoleOf(actor) switch
+    private static Rejection? MayNotManage(Memberships memberships, Role targetRole) => memberships.Actor?.Role switch
     {
         null => OrganizationRejections.NotFound,
         var r when !r.Value.Can(Permission.ManageMembers) => OrganizationRejections.NotAllowed(Permission.ManageMembers),

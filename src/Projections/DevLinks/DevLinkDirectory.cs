@@ -93,9 +93,9 @@ public sealed class DevLinkDirectory
     }
 
     /// <summary>The org's members and roles as they are now (kept only for orgs with a link that has an audience).</summary>
-    public void Put(Organization org)
+    public void PutMembers(Guid orgId, IEnumerable<(string UserId, Role Role)> members)
     {
-        _members[org.Id] = org.Members.ToFrozenDictionary(m => m.Key, m => m.Value.Role, StringComparer.Ordinal);
+        _members[orgId] = members.ToFrozenDictionary(m => m.UserId, m => m.Role, StringComparer.Ordinal);
         Changed?.Invoke();
     }
 

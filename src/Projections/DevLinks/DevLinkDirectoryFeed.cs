@@ -1,6 +1,7 @@
 using EnvForge.Domain.DevLinks;
 using EnvForge.Domain.Organizations;
 using EnvForge.Domain.Workspaces;
+using EnvForge.Projections.Organizations;
 using Marten;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -156,12 +157,14 @@ public sealed partial class DevLinkDirectoryFeed(
             return;
         }
 
-        var loaded = (await session.LoadManyAsync<Organization>(ct, orgs)).ToDictionary(o => o.Id);
+        // Each org's members from the member directory (the org snapshot holds counts, not members).
+        var members = await MemberDirectory.MembersOfAsync(session, [.. orgs], ct);
+        var existing = (await session.LoadManyAsync<Organization>(ct, orgs)).Select(o => o.Id).ToHashSet();
         foreach (var id in orgs)
         {
-            if (loaded.TryGetValue(id, out var org))
+            if (existing.Contains(id))
             {
-                directory.Put(org);
+                directory.PutMembers(id, members[id].Select(m => (m.UserId, m.Role)));
             }
             else
             {

@@ -11,6 +11,9 @@ namespace EnvForge.Projections.DevLinks;
 /// </summary>
 public sealed partial class DevLinkProjection : SingleStreamProjection<DevLink, Guid>
 {
+    // Only this stream's events: otherwise every append, to any stream, loads this snapshot type for its stream id.
+    public DevLinkProjection() => IncludeType<IDevLinkEvent>();
+
     public override DevLink? Evolve(DevLink? snapshot, Guid id, IEvent e) =>
         e.Data is IDevLinkEvent linkEvent ? DevLink.Evolve(snapshot, linkEvent) : snapshot;
 }

@@ -85,6 +85,9 @@ public sealed record ElevationRecord(
 
 public sealed partial class ElevationRecordProjection : SingleStreamProjection<ElevationRecord, Guid>
 {
+    // Only this stream's events: otherwise every append, to any stream, loads this snapshot type for its stream id.
+    public ElevationRecordProjection() => IncludeType<IElevationEvent>();
+
     public override ElevationRecord? Evolve(ElevationRecord? snapshot, Guid id, IEvent e) =>
         e.Data is IElevationEvent elevationEvent ? ElevationRecord.Next(snapshot, elevationEvent) : snapshot;
 }

@@ -25,7 +25,7 @@ public static class EventStore
 
     public static void Configure(StoreOptions options, string connectionString, string schema = DefaultSchema)
     {
-        options.Connection(connectionString);
+        options.Connection(WritePath.Connection(connectionString));
         options.DatabaseSchemaName = schema;
         options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
         options.Events.StreamIdentity = StreamIdentity.AsGuid;
@@ -35,6 +35,8 @@ public static class EventStore
         {
             options.Events.MapEventType(type, name);
         }
+
+        WritePath.Apply(options);
 
         // Every event's metadata: correlation (the request or workflow run), causation, and who wrote it.
         options.Events.MetadataConfig.EnableAll();

@@ -1,5 +1,7 @@
 using EnvForge.Domain.Common;
+using JasperFx.Events;
 using Marten;
+using Marten.Services.BatchQuerying;
 
 namespace EnvForge.Projections.Infrastructure;
 
@@ -48,12 +50,19 @@ public sealed record StreamDecision<TState>(DecisionStatus Status, TState? State
 public delegate ValueTask<TCommand?> CommandFor<TCommand, in TState>(TState? state, IQuerySession session, CancellationToken ct);
 
 /// <summary>
+/// Enlists the documents a command reads by key besides its stream (the memberships an org command touches, say) in the
+/// round trip that reads the stream: they are read after the stream's version, so the append's version check covers them
+/// as long as only that stream's transactions write them. The task completes once the batch has run.
+/// </summary>
+public delegate Task<TReads> StreamReads<TReads>(IBatchedQuery batch);
+
+/// <summary>
 /// The one "load -> decide -> append" of EnvForge, for every stream and both sides (the API and the activities): load
-/// the state with <c>FetchForWriting</c>, build the command from it, decide, append at the version read, commit. A
-/// stream is started the same way (its state is null until its first event). When another writer appends first, the
-/// version check fails and the command is decided again on what is there now, in a fresh session, a bounded number of
-/// times; a caller that named the version it expects gets <see cref="DecisionStatus.PreconditionFailed"/> at once.
-/// Nothing is acknowledged before the commit.
+/// the state with <c>FetchForWriting</c> (and any keyed reads the command needs, in the same round trip), build the
+/// command from it, decide, append at the version read, commit. A stream is started the same way (its state is null
+/// until its first event). When another writer appends first, the version check fails and the command is decided again
+/// on what is there now, in a fresh session, a bounded number of times; a caller that named the version it expects gets
+/// <see cref="DecisionStatus.PreconditionFailed"/> at once. Nothing is acknowledged before the commit.
 /// </summary>
 public static class StreamDecisions
 {
@@ -67,7 +76,7 @@ public static class StreamDecisions
     /// Runs once the decision is made and before it is appended (say, to start the stream's workflow first); false
     /// abandons the command with nothing appended.
     /// </param>
-    public static async Task<StreamDecision<TState>> DecideAsync<TCommand, TState>(
+    public static Task<StreamDecision<TState>> DecideAsync<TCommand, TState>(
         IDocumentStore store,
         Decider<TCommand, TState> decider,
         Guid streamId,
@@ -78,6 +87,44 @@ public static class StreamDecisions
         Func<TState, CancellationToken, Task<bool>>? beforeAppend = null,
         int attempts = DefaultAttempts,
         CancellationToken ct = default)
+        where TState : class =>
+        DecideCoreAsync<TCommand, TState, NoReads>(
+            store, decider, streamId, reads: null, authorize is null ? null : (state, _) => authorize(state),
+            (state, _, session, token) => command(state, session, token), context, expectedVersion, beforeAppend, attempts, ct);
+
+    /// <summary>The same path with a command that needs nothing but the state.</summary>
+    public static Task<StreamDecision<TState>> DecideAsync<TCommand, TState>(
+        IDocumentStore store, Decider<TCommand, TState> decider, Guid streamId, Func<TState?, TCommand?> command, WriteContext context,
+        long? expectedVersion = null, Func<TState?, Rejection?>? authorize = null, Func<TState, CancellationToken, Task<bool>>? beforeAppend = null,
+        int attempts = DefaultAttempts, CancellationToken ct = default)
+        where TState : class =>
+        DecideAsync(store, decider, streamId, (state, _, _) => ValueTask.FromResult(command(state)), context, expectedVersion, authorize, beforeAppend, attempts, ct);
+
+    /// <summary>
+    /// The same path with documents read by key beside the stream, in its round trip (<paramref name="reads"/>); the
+    /// authorization and the command see them with the state.
+    /// </summary>
+    public static Task<StreamDecision<TState>> DecideAsync<TCommand, TState, TReads>(
+        IDocumentStore store, Decider<TCommand, TState> decider, Guid streamId, StreamReads<TReads> reads, Func<TState?, TReads, TCommand?> command,
+        WriteContext context, long? expectedVersion = null, Func<TState?, TReads, Rejection?>? authorize = null,
+        Func<TState, CancellationToken, Task<bool>>? beforeAppend = null, int attempts = DefaultAttempts, CancellationToken ct = default)
+        where TState : class =>
+        DecideCoreAsync<TCommand, TState, TReads>(
+            store, decider, streamId, reads, authorize, (state, read, _, _) => ValueTask.FromResult(command(state, read)), context, expectedVersion,
+            beforeAppend, attempts, ct);
+
+    private static async Task<StreamDecision<TState>> DecideCoreAsync<TCommand, TState, TReads>(
+        IDocumentStore store,
+        Decider<TCommand, TState> decider,
+        Guid streamId,
+        StreamReads<TReads>? reads,
+        Func<TState?, TReads, Rejection?>? authorize,
+        Func<TState?, TReads, IQuerySession, CancellationToken, ValueTask<TCommand?>> command,
+        WriteContext context,
+        long? expectedVersion,
+        Func<TState, CancellationToken, Task<bool>>? beforeAppend,
+        int attempts,
+        CancellationToken ct)
         where TState : class
     {
         for (var attempt = 1; ; attempt++)
@@ -85,10 +132,10 @@ public static class StreamDecisions
             // A fresh session per attempt: one whose save lost the race still holds the events it could not append.
             await using var session = store.LightweightSession();
             Stamp(session, context);
-            var stream = await session.Events.FetchForWriting<TState>(streamId, ct);
+            var (stream, read) = await ReadAsync<TState, TReads>(session, streamId, reads, ct);
             var state = stream.Aggregate;
             var current = stream.CurrentVersion ?? 0;
-            if (authorize?.Invoke(state) is { } refused)
+            if (authorize?.Invoke(state, read) is { } refused)
             {
                 return new(DecisionStatus.Rejected, state, current, [], refused);
             }
@@ -98,7 +145,7 @@ public static class StreamDecisions
                 return new(DecisionStatus.PreconditionFailed, state, current, []);
             }
 
-            if (await command(state, session, ct) is not { } next)
+            if (await command(state, read, session, ct) is not { } next)
             {
                 return new(DecisionStatus.Unchanged, state, current, []);
             }
@@ -120,12 +167,10 @@ public static class StreamDecisions
                 return new(DecisionStatus.Abandoned, state, current, []);
             }
 
+            // Committed with whatever else is being decided now (group commit), each at its own version; answered after the commit.
             stream.AppendMany(decision.Events);
-            try
-            {
-                await session.SaveChangesAsync(ct);
-            }
-            catch (Exception ex) when (Concurrency.IsConflict(ex))
+            var appended = await GroupCommit.For(store).CommitAsync(new PendingAppend<TState>(session, streamId, current, decision.Events, context));
+            if (appended == AppendOutcome.Conflict)
             {
                 if (expectedVersion is not null)
                 {
@@ -144,13 +189,22 @@ public static class StreamDecisions
         }
     }
 
-    /// <summary>The same path with a command that needs nothing but the state.</summary>
-    public static Task<StreamDecision<TState>> DecideAsync<TCommand, TState>(
-        IDocumentStore store, Decider<TCommand, TState> decider, Guid streamId, Func<TState?, TCommand?> command, WriteContext context,
-        long? expectedVersion = null, Func<TState?, Rejection?>? authorize = null, Func<TState, CancellationToken, Task<bool>>? beforeAppend = null,
-        int attempts = DefaultAttempts, CancellationToken ct = default)
-        where TState : class =>
-        DecideAsync(store, decider, streamId, (state, _, _) => ValueTask.FromResult(command(state)), context, expectedVersion, authorize, beforeAppend, attempts, ct);
+    /// <summary>The stream's version and state, and the command's keyed reads after them, in one round trip.</summary>
+    private static async Task<(IEventStream<TState> Stream, TReads Reads)> ReadAsync<TState, TReads>(
+        IDocumentSession session, Guid streamId, StreamReads<TReads>? reads, CancellationToken ct)
+        where TState : class
+    {
+        if (reads is null)
+        {
+            return (await session.Events.FetchForWriting<TState>(streamId, ct), default!);
+        }
+
+        var batch = session.CreateBatchQuery();
+        var stream = batch.Events.FetchForWriting<TState>(streamId);
+        var read = reads(batch);
+        await batch.Execute(ct);
+        return (await stream, await read);
+    }
 
     private static void Stamp(IDocumentSession session, WriteContext context)
     {
@@ -158,4 +212,7 @@ public static class StreamDecisions
         session.CausationId = context.CausationId;
         session.LastModifiedBy = context.Actor;
     }
+
+    /// <summary>No keyed reads beside the stream.</summary>
+    private readonly record struct NoReads;
 }

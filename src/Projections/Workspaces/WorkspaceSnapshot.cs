@@ -10,6 +10,9 @@ namespace EnvForge.Projections.Workspaces;
 /// </summary>
 public sealed partial class WorkspaceProjection : SingleStreamProjection<Workspace, Guid>
 {
+    // Only this stream's events: otherwise every append, to any stream, loads this snapshot type for its stream id.
+    public WorkspaceProjection() => IncludeType<IWorkspaceEvent>();
+
     public override Workspace? Evolve(Workspace? snapshot, Guid id, IEvent e) =>
         e.Data is IWorkspaceEvent workspaceEvent ? Workspace.Evolve(snapshot, workspaceEvent) : snapshot;
 }

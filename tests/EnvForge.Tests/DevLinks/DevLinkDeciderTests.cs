@@ -396,8 +396,8 @@ public sealed class DevLinkPolicyDeciderTests
         new MemberAdded(Org, "aud", null, Role.Auditor, "olga", Now),
     ];
 
-    private static DeciderSpecification<Organization, IOrganizationEvent, IOrganizationCommand> Spec() =>
-        new DeciderSpecification<Organization, IOrganizationEvent, IOrganizationCommand>(OrganizationDecider.Decide, Organization.Evolve).Given(Members);
+    private static DeciderSpecification<Organizations.OrgState, IOrganizationEvent, IOrganizationCommand> Spec() =>
+        Organizations.OrgSpecification.Spec().Given(Members);
 
     private static DevLinkPolicy Policy(double defaultHours, double maximumHours) => new(TimeSpan.FromHours(defaultHours), TimeSpan.FromHours(maximumHours));
 

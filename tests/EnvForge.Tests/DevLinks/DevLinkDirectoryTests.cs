@@ -46,8 +46,6 @@ public sealed class DevLinkDirectoryTests
             new string('A', 64), DateTimeOffset.UtcNow)
         { Audience = audience };
 
-    private static Organization Org(Guid id, params (string User, Role Role)[] members) =>
-        new(id, "acme", "ext", members.ToImmutableDictionary(m => m.User, m => new Membership(m.Role, null)));
 
     [Fact]
     public void A_link_with_an_audience_allows_only_current_members_it_names_and_fails_closed_without_the_members()
@@ -65,7 +63,7 @@ public sealed class DevLinkDirectoryTests
         Assert.False(directory.Allows(sharedBinding, "rev")); // the org's members are not known yet: no
         Assert.False(directory.TracksOrg(orgId));
 
-        directory.Put(Org(orgId, ("rev", Role.Viewer), ("ada", Role.Admin), ("sam", Role.Support)));
+        directory.PutMembers(orgId, [("rev", Role.Viewer), ("ada", Role.Admin), ("sam", Role.Support)]);
         Assert.True(directory.TracksOrg(orgId));
         Assert.True(directory.Allows(sharedBinding, "rev"));
         Assert.True(directory.Allows(sharedBinding, "ada"));
@@ -73,7 +71,7 @@ public sealed class DevLinkDirectoryTests
         Assert.False(directory.Allows(sharedBinding, null));
         Assert.False(directory.Allows(sharedBinding, "Rev"));
 
-        directory.Put(Org(orgId, ("ada", Role.Developer), ("sam", Role.Support))); // rev removed, ada no longer an Admin
+        directory.PutMembers(orgId, [("ada", Role.Developer), ("sam", Role.Support)]); // rev removed, ada no longer an Admin
         Assert.False(directory.Allows(sharedBinding, "rev"));
         Assert.False(directory.Allows(sharedBinding, "ada"));
 

@@ -2,6 +2,7 @@ using EnvForge.Domain.Common;
 using EnvForge.Domain.Elevation;
 using EnvForge.Domain.Organizations;
 using EnvForge.Tests.Infrastructure;
+using EnvForge.Tests.Organizations;
 
 namespace EnvForge.Tests.Elevation;
 
@@ -13,18 +14,18 @@ public sealed class RootPolicyTests
     private static readonly RootPolicy WorkspaceElevation = new(RootMode.WorkspaceElevation, TimeSpan.FromHours(8), 2, TimeSpan.FromHours(1), true);
 
     /// <summary>The org with its root policy beside it, as <c>Organization.RootPolicy</c> will hold it.</summary>
-    private sealed record OrgWithPolicy(Organization Org, RootPolicy Policy);
+    private sealed record OrgWithPolicy(OrgState Org, RootPolicy Policy);
 
     private static OrgWithPolicy? Evolve(OrgWithPolicy? state, IOrganizationEvent @event) => @event switch
     {
         RootPolicyChanged e => state! with { Policy = e.Policy },
-        _ => Organization.Evolve(state?.Org, @event) is { } org ? new OrgWithPolicy(org, state?.Policy ?? RootPolicy.Default) : null,
+        _ => OrgSpecification.Evolve(state?.Org, @event) is { } org ? new OrgWithPolicy(org, state?.Policy ?? RootPolicy.Default) : null,
     };
 
     private static Decision Decide(IOrganizationCommand command, OrgWithPolicy? state) => command switch
     {
-        SetRootPolicy c when state is not null => RootPolicyDecider.Decide(c, state.Org, state.Policy),
-        _ => OrganizationDecider.Decide(command, state?.Org),
+        SetRootPolicy c when state is not null => RootPolicyDecider.Decide(OrgSpecification.WithMemberships(c, state.Org.Members), state.Policy),
+        _ => OrgSpecification.Decide(command, state?.Org),
     };
 
     private static DeciderSpecification<OrgWithPolicy, IOrganizationEvent, IOrganizationCommand> Spec() => new(Decide, Evolve);

@@ -256,7 +256,7 @@ public sealed class GatewayPartsTests
         directory.Put(mail);
         directory.Put(shared);
         directory.Put(workspace);
-        directory.Put(new Organization(orgId, "acme", "ext", ImmutableDictionary<string, Membership>.Empty.Add("rev", new Membership(Role.Viewer, null))));
+        directory.PutMembers(orgId, [("rev", Role.Viewer)]);
         directory.MarkLoaded();
         directory.MarkSynced(TimeProvider.System.GetTimestamp());
         var access = new LinkAccess(directory, new Fixed(now), Options.Create(new DevLinkDirectoryOptions()));

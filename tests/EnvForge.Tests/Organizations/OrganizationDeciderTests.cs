@@ -9,8 +9,7 @@ public sealed class OrganizationDeciderTests
     private static readonly Guid Org = Guid.CreateVersion7();
     private static readonly DateTimeOffset Now = new(2026, 11, 23, 9, 0, 0, TimeSpan.Zero);
 
-    private static DeciderSpecification<Organization, IOrganizationEvent, IOrganizationCommand> Spec() =>
-        new(OrganizationDecider.Decide, Organization.Evolve);
+    private static DeciderSpecification<OrgState, IOrganizationEvent, IOrganizationCommand> Spec() => OrgSpecification.Spec();
 
     private static IOrganizationEvent[] Registered(string owner = "alice") =>
     [
@@ -123,7 +122,7 @@ public sealed class OrganizationDeciderTests
     [Fact]
     public void Refusals_never_carry_events()
     {
-        var decision = OrganizationDecider.Decide(new RemoveMember(Org, "alice", "alice", Now), Registered().Aggregate((Organization?)null, Organization.Evolve));
+        var decision = OrgSpecification.Decide(new RemoveMember(Org, "alice", "alice", Now), OrgSpecification.Fold(Registered()));
         Assert.True(decision.IsRejected);
         Assert.Equal(RejectionKind.Conflict, decision.Rejection!.Kind);
         Assert.Empty(decision.Events);
