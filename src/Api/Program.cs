@@ -4,6 +4,7 @@ using EnvForge.Api.Elevation;
 using EnvForge.Api.Infrastructure;
 using EnvForge.Api.Infrastructure.Auth;
 using EnvForge.Api.Organizations;
+using EnvForge.Api.Secrets;
 using EnvForge.Api.Workspaces;
 
 // `EnvForge.Api token SUBJECT` mints an access token for the embedded default (see README).
@@ -20,6 +21,7 @@ IApiCapability[] capabilities =
     new ElevationEndpoints(),
     new DevLinkEndpoints(),
     new AuditEndpoints(),
+    new SecretEndpoints(),
 ];
 
 var builder = WebApplication.CreateBuilder(args);

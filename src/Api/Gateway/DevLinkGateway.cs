@@ -32,7 +32,8 @@ public sealed partial class DevLinkGateway(
     TimeProvider time,
     Marten.IDocumentStore store,
     StreamCommands commands,
-    ILogger<DevLinkGateway> logger) : IDisposable
+    ILogger<DevLinkGateway> logger,
+    IServiceAddresses? addresses = null) : IDisposable
 {
     public const string OpenPath = "/__envforge/open";
 
@@ -148,7 +149,7 @@ public sealed partial class DevLinkGateway(
         }
 
         KeepAwake(runtime.WorkspaceId);
-        var error = await forwarder.SendAsync(http, Upstream(runtime, link.Service, port), _client, _requestConfig, _transformer);
+        var error = await forwarder.SendAsync(http, await UpstreamAsync(runtime, link.Service, port, http.RequestAborted), _client, _requestConfig, _transformer);
         if (error != ForwarderError.None && !http.Response.HasStarted)
         {
             LogUpstreamFailed(logger, link.LinkId, error);
@@ -386,6 +387,13 @@ public sealed partial class DevLinkGateway(
     }
 
     public void Dispose() => _client.Dispose();
+
+    /// <summary>Where the service listens: the provider's answer (a Local container's address), else the upstream template.</summary>
+    private async ValueTask<string> UpstreamAsync(RuntimeBinding runtime, string service, int port, CancellationToken ct) =>
+        addresses is not null
+        && await addresses.UpstreamAsync(new ServiceTarget(runtime.WorkspaceId, runtime.OrgId, runtime.InstanceId, runtime.Region, service, port), ct) is { } located
+            ? located.GetLeftPart(UriPartial.Authority)
+            : Upstream(runtime, service, port);
 
     private string Upstream(RuntimeBinding runtime, string service, int port) => _options.UpstreamTemplate
         .Replace("{instanceId}", runtime.InstanceId ?? "", StringComparison.Ordinal)
