@@ -27,6 +27,9 @@ public sealed class LocalHosts(LocalDocker docker, LocalPaths paths)
         await gate.WaitAsync(ct);
         try
         {
+            // The engine does not refuse a second network of the same name when two creations race, so processes sharing
+            // this machine (and its data directory) take the org's lock file first.
+            await using var exclusive = await LockFileAsync(orgId, ct);
             var networkCreated = await EnsureNetworkAsync(orgId, ct);
             var hostCreated = await EnsureHostContainerAsync(orgId, ct);
             return new OrgHost(LocalNames.Network(orgId), LocalNames.Host(orgId), networkCreated, hostCreated);
@@ -34,6 +37,25 @@ public sealed class LocalHosts(LocalDocker docker, LocalPaths paths)
         finally
         {
             gate.Release();
+        }
+    }
+
+    private async Task<FileStream> LockFileAsync(Guid orgId, CancellationToken ct)
+    {
+        var path = Path.Combine(paths.Root, "orgs", $"{orgId:N}.lock");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        while (true)
+        {
+            try
+            {
+                // FileShare.None is an exclusive advisory lock (flock) on Unix, released when the stream is disposed.
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (System.Diagnostics.Stopwatch.GetElapsedTime(started) < TimeSpan.FromMinutes(2))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100), ct);
+            }
         }
     }
 

@@ -74,13 +74,34 @@ public sealed class LocalProvisioningActivities(
         var summary = $"local: network {host.Network} {(host.NetworkCreated ? "created" : "present")}, host {host.Host} "
             + $"{(host.HostCreated ? "created" : "present")}, {checkout}";
         await WorkspaceStream.DecideAsync(store, input.WorkspaceId, w => new CompleteStep(w.Id, ProvisioningStep.Terraform, summary, Actor, time.GetUtcNow()), Actor);
-        await using (var query = store.QuerySession())
-        {
-            var owner = (await query.LoadAsync<RuntimeVm>(host.Host, Ct))?.OrgId;
-            await WorkspaceStream.DecideAsync(store, input.WorkspaceId, w => new PlaceWorkspace(w.Id, host.Host, LocalNames.Region, owner, Actor, time.GetUtcNow()), Actor);
-        }
-
+        await PlaceAsync(input.WorkspaceId, host.Host);
         return new TerraformApplied([host.Host], LocalNames.Region, summary);
+    }
+
+    /// <summary>
+    /// Placement on the org's host, under the registry's one-org-per-host rule. An org's workspaces often provision at
+    /// once: when another placement registered the host first (the registry's insert fails), read the owner and decide again.
+    /// </summary>
+    private async Task PlaceAsync(Guid workspaceId, string host)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            Guid? owner;
+            await using (var query = store.QuerySession())
+            {
+                owner = (await query.LoadAsync<RuntimeVm>(host, Ct))?.OrgId;
+            }
+
+            try
+            {
+                await WorkspaceStream.DecideAsync(store, workspaceId, w => new PlaceWorkspace(w.Id, host, LocalNames.Region, owner, Actor, time.GetUtcNow()), Actor);
+                return;
+            }
+            catch (JasperFx.DocumentAlreadyExistsException) when (owner is null && attempt < 3)
+            {
+                // registered by a concurrent placement a moment ago
+            }
+        }
     }
 
     /// <summary>The host runs, answers as the dev login, sits on its org's network only and holds no standing root; then Ready.</summary>

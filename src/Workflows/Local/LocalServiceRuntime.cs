@@ -154,7 +154,7 @@ public sealed class LocalServiceRuntime(
         Heartbeat($"building {declared.Name}");
         try
         {
-            return await docker.BuildAsync(context, build.Dockerfile, $"envforge-build/{workspace.OrgId:N}", ct);
+            return await docker.BuildAsync(context, build.Dockerfile, "envforge-build/context", ct);
         }
         catch (InvalidOperationException ex)
         {

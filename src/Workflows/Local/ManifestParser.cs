@@ -315,6 +315,7 @@ public static partial class ManifestParser
                 }
 
                 string? path = null;
+                var inline = false;
                 foreach (var (rk, rv) in reference.Entries)
                 {
                     if (rk.Value == "ssm")
@@ -328,6 +329,7 @@ public static partial class ManifestParser
                     }
                     else if (rk.Value is "value" or "default" or "plain" or "text")
                     {
+                        inline = true;
                         ok = Error(rv.Start, $"{at}.{rk.Value}", "a secret value is written inline; write a reference instead, such as { ssm: /envforge/acme/db }");
                     }
                     else
@@ -340,7 +342,7 @@ public static partial class ManifestParser
                 {
                     secrets.Add(new ManifestSecret(k.Value, path));
                 }
-                else if (!reference.Entries.Any(e => e.Key.Value == "ssm"))
+                else if (!inline && !reference.Entries.Any(e => e.Key.Value == "ssm"))
                 {
                     ok = Error(reference.Start, $"{at}.ssm", "required: the SSM parameter path the secret comes from");
                 }
