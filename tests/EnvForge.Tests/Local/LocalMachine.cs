@@ -76,9 +76,11 @@ public sealed class LocalMachine : IAsyncDisposable
     }
 
     /// <summary>A fresh org id whose containers and network this machine removes at the end.</summary>
-    public Guid NewOrg()
+    public Guid NewOrg() => Adopt(Guid.CreateVersion7());
+
+    /// <summary>An org made elsewhere (by the API) whose containers and network this machine removes at the end.</summary>
+    public Guid Adopt(Guid org)
     {
-        var org = Guid.CreateVersion7();
         _orgs.Add(org);
         return org;
     }
