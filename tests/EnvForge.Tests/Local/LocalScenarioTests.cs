@@ -96,6 +96,7 @@ public sealed class LocalScenarioTests(PostgresServer postgres) : IAsyncLifetime
         var runtime = _api.Services.GetRequiredService<RuntimeActivities>();
         var runtimeInput = new RuntimeInput(input.WorkspaceId, org, TimeSpan.FromMinutes(30));
         Assert.True(await Env.RunAsync(() => runtime.WakeAsync(runtimeInput, WakeTrigger.DevUrl)));
+        var awakeLabels = await LabelsAsync(org); // the services' containers are gone after sleep: scan them now too
         var web = (await _machine.Docker.InspectAsync(LocalNames.Service(input.WorkspaceId, "web"), ct))!;
         Assert.Contains($"GREETING={Greeting}", web.Config.Env);
         Assert.DoesNotContain(web.Config.Env, e => e.Contains(AdminToken, StringComparison.Ordinal));
@@ -171,7 +172,7 @@ public sealed class LocalScenarioTests(PostgresServer postgres) : IAsyncLifetime
         Assert.Null(await _machine.Docker.InspectAsync(LocalNames.Service(input.WorkspaceId, "web"), ct));
         Assert.NotNull(await _machine.Docker.InspectAsync(LocalNames.Host(org), ct));
 
-        await AssertNoSecretValueAnywhereAsync(org);
+        await AssertNoSecretValueAnywhereAsync(org, awakeLabels);
     }
 
     [Fact]
@@ -285,7 +286,15 @@ public sealed class LocalScenarioTests(PostgresServer postgres) : IAsyncLifetime
     /// label of every container and image EnvForge made for the org: none holds a secret value. The secrets did reach
     /// their service (its environment), so the scan looks where they could have leaked, not where they never went.
     /// </summary>
-    private async Task AssertNoSecretValueAnywhereAsync(Guid org)
+    /// <summary>Every label and image name of every container EnvForge runs for the org.</summary>
+    private async Task<List<string>> LabelsAsync(Guid org)
+    {
+        var containers = await _machine.Docker.ListAsync(new Dictionary<string, string> { [LocalNames.OrgLabel] = org.ToString() }, CancellationToken.None);
+        Assert.NotEmpty(containers);
+        return [.. containers.SelectMany(c => c.Labels.Select(l => $"{c.Names[0]} {l.Key}={l.Value}")), .. containers.Select(c => c.Image)];
+    }
+
+    private async Task AssertNoSecretValueAnywhereAsync(Guid org, List<string> awakeLabels)
     {
         var corpus = new List<string>();
         await using (var session = _api.Store.QuerySession())
@@ -306,10 +315,9 @@ public sealed class LocalScenarioTests(PostgresServer postgres) : IAsyncLifetime
         Assert.NotEmpty(logs);
         corpus.AddRange(logs);
         corpus.AddRange(_answers);
-        var containers = await _machine.Docker.ListAsync(new Dictionary<string, string> { [LocalNames.OrgLabel] = org.ToString() }, CancellationToken.None);
-        Assert.NotEmpty(containers);
-        corpus.AddRange(containers.SelectMany(c => c.Labels.Select(l => $"{l.Key}={l.Value}")));
-        corpus.AddRange(containers.Select(c => c.Image));
+        Assert.Contains(awakeLabels, l => l.Contains($"{LocalNames.ServiceLabel}=web", StringComparison.Ordinal));
+        corpus.AddRange(awakeLabels);
+        corpus.AddRange(await LabelsAsync(org));
         var secretFiles = Directory.EnumerateFiles(_api.Services.GetRequiredService<LocalPaths>().Root, "*.secret", SearchOption.AllDirectories).ToList();
         Assert.Equal(2, secretFiles.Count);
         corpus.AddRange(secretFiles.Select(File.ReadAllText));
