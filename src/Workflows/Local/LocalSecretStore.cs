@@ -118,7 +118,8 @@ public sealed class LocalSecretStore(FieldEncryption encryption, LocalPaths path
         return Path.Combine(paths.Secrets(orgId), path[1..].Replace('/', Path.DirectorySeparatorChar) + Suffix);
     }
 
-    private static void CreateDirectories(string directory)
+    /// <summary>Every directory from the store's root down is created 0700 (CreateDirectory's mode covers only the last).</summary>
+    private void CreateDirectories(string directory)
     {
         if (OperatingSystem.IsWindows())
         {
@@ -126,7 +127,16 @@ public sealed class LocalSecretStore(FieldEncryption encryption, LocalPaths path
             return;
         }
 
-        Directory.CreateDirectory(directory, DirectoryMode);
+        var root = Path.Combine(paths.Root, "secrets");
+        var current = Path.GetDirectoryName(root)!;
+        foreach (var part in Path.GetRelativePath(current, directory).Split(Path.DirectorySeparatorChar))
+        {
+            current = Path.Combine(current, part);
+            if (!Directory.Exists(current))
+            {
+                Directory.CreateDirectory(current, DirectoryMode);
+            }
+        }
     }
 
     private sealed record SecretFile(string Path, int Version, EncryptedValue Value);

@@ -33,7 +33,11 @@ public sealed class LocalSecretStoreTests : IDisposable
         var file = Path.Combine(_data, "local", "secrets", org.ToString("N"), "envforge", "acme", "db.secret");
         Assert.True(File.Exists(file));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(file)!));
+        for (var directory = Path.GetDirectoryName(file)!; directory != Path.Combine(_data, "local"); directory = Path.GetDirectoryName(directory)!)
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(directory));
+        }
+
         var onDisk = await File.ReadAllTextAsync(file);
         Assert.DoesNotContain("value-x", onDisk, StringComparison.Ordinal);
         Assert.Equal("second-value-x2", await store.ReadAsync(org, "/envforge/acme/db", CancellationToken.None));
