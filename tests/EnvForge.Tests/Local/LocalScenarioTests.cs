@@ -238,7 +238,11 @@ public sealed class LocalScenarioTests(PostgresServer postgres) : IAsyncLifetime
 
     private static object ElevationPolicy() => new
     {
-        mode = "WorkspaceElevation", maximumWindowMinutes = 60, approvalsRequired = 1, pendingDeadlineMinutes = 60, ticketReferenceRequired = false,
+        mode = "WorkspaceElevation",
+        maximumWindowMinutes = 60,
+        approvalsRequired = 1,
+        pendingDeadlineMinutes = 60,
+        ticketReferenceRequired = false,
     };
 
     private async Task<long> EventCountAsync()
