@@ -4,6 +4,7 @@ using EnvForge.Api.Elevation;
 using EnvForge.Api.Infrastructure;
 using EnvForge.Api.Infrastructure.Auth;
 using EnvForge.Api.Organizations;
+using EnvForge.Api.Secrets;
 using EnvForge.Api.Sessions;
 using EnvForge.Api.Wallet;
 using EnvForge.Api.Workspaces;
@@ -30,6 +31,7 @@ IApiCapability[] capabilities =
     new EmbeddedProvider(),
     new SessionEndpoints(),
     new WalletEndpoints(),
+    new SecretEndpoints(),
 ];
 
 var builder = WebApplication.CreateBuilder(args);

@@ -1,6 +1,8 @@
 using EnvForge.Api.DevLinks;
 using EnvForge.Api.Infrastructure;
 using EnvForge.Projections.DevLinks;
+using EnvForge.Workflows.Workspaces;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace EnvForge.Api.Gateway;
 
@@ -30,7 +32,11 @@ public static class GatewayRegistration
     }
 
     /// <summary>The gateway's parts, given a directory, a signer, YARP's forwarder, the workspace workflows and a store.</summary>
-    public static IServiceCollection AddDevLinkGatewayParts(this IServiceCollection services) => services
+    public static IServiceCollection AddDevLinkGatewayParts(this IServiceCollection services)
+    {
+        // Where services listen: the provider's answer (the Local provider registers its own), else the upstream template.
+        services.TryAddSingleton<IServiceAddresses, UpstreamTemplateAddresses>();
+        return services
         .AddSingleton<LinkHosts>()
         .AddSingleton<SessionCookie>()
         .AddSingleton<UsedTickets>()
@@ -40,4 +46,5 @@ public static class GatewayRegistration
         .AddSingleton<KeepAwake>()
         .AddSingleton<UpstreamForwarder>()
         .AddSingleton<DevLinkGateway>();
+    }
 }

@@ -1,9 +1,11 @@
 using EnvForge.Workflows.Infrastructure;
+using EnvForge.Workflows.Local;
 using Marten;
 
 namespace EnvForge.Api.Infrastructure;
 
-public sealed record HealthReport(string Status, string Postgres, string Temporal, string? TemporalReason, string Projections);
+/// <param name="Provider">Where workspaces are provisioned: <c>Aws</c> or <c>Local</c> (this machine's Docker engine), and why.</param>
+public sealed record HealthReport(string Status, string Postgres, string Temporal, string? TemporalReason, string Projections, string Provider, string ProviderReason);
 
 public static class Health
 {
@@ -11,7 +13,7 @@ public static class Health
     public static void MapHealthEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapGet("/alive", () => TypedResults.Ok(new { status = "alive" })).ExcludeFromDescription();
-        app.MapGet("/health", async (IDocumentStore store, TemporalRuntime temporal, IConfiguration configuration, CancellationToken ct) =>
+        app.MapGet("/health", async (IDocumentStore store, TemporalRuntime temporal, IConfiguration configuration, InfrastructureSelection provider, CancellationToken ct) =>
         {
             var postgres = await PingAsync(store, ct);
             var report = new HealthReport(
@@ -19,7 +21,9 @@ public static class Health
                 postgres ? "ok" : "unavailable",
                 temporal.State.ToString().ToLowerInvariant(),
                 temporal.UnavailableReason,
-                configuration.GetValue("EnvForge:RunProjections", true) ? "running" : "off");
+                configuration.GetValue("EnvForge:RunProjections", true) ? "running" : "off",
+                provider.Provider.ToString(),
+                provider.Reason);
             return Results.Json(report, statusCode: postgres ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         }).WithTags("Health");
     }

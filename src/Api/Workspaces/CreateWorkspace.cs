@@ -2,6 +2,7 @@ using EnvForge.Api.Infrastructure;
 using EnvForge.Domain.Organizations;
 using EnvForge.Domain.Workspaces;
 using EnvForge.Projections.Workspaces;
+using EnvForge.Workflows.Local;
 using EnvForge.Workflows.Workspaces;
 using FluentValidation;
 using Marten;
@@ -25,7 +26,10 @@ public sealed record ServiceRequest(string? Name, int? Port, string? Kind = null
 
 public sealed record SecretRequest(string? Name, string? SsmPath, string? Service);
 
-public sealed record CreateWorkspaceRequest(string? Name, string? Repository, string? Branch, List<ServiceRequest>? Services, List<SecretRequest>? Secrets)
+/// <param name="Services">Omitted: read from the repository's envforge.yml at the branch (and commit), which is recorded.</param>
+/// <param name="Commit">The commit to read envforge.yml at (it must be on the branch); omitted: the branch's head.</param>
+public sealed record CreateWorkspaceRequest(
+    string? Name, string? Repository, string? Branch, List<ServiceRequest>? Services, List<SecretRequest>? Secrets, string? Commit = null)
 {
     public sealed class Validator : AbstractValidator<CreateWorkspaceRequest>
     {
@@ -33,12 +37,17 @@ public sealed record CreateWorkspaceRequest(string? Name, string? Repository, st
         {
             RuleFor(r => r.Name).NotEmpty().MaximumLength(63).Matches("^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
                 .WithMessage("Name must be 1-63 lowercase letters, digits and dashes, starting and ending with a letter or digit.");
-            RuleFor(r => r.Repository).NotEmpty().MaximumLength(300).Matches(@"^(https://[\w.-]+(:\d+)?/[\w./-]+|git@[\w.-]+:[\w./-]+)$")
-                .WithMessage("Repository must be an https:// or git@ URL without credentials.");
+            // A local path (an absolute directory inside a git work tree) serves the Local provider; the handler refuses it otherwise.
+            RuleFor(r => r.Repository).NotEmpty().MaximumLength(300).Matches(@"^(https://[\w.-]+(:\d+)?/[\w./-]+|git@[\w.-]+:[\w./-]+|/[\w./-]+)$")
+                .Must(r => r is null || !r.Split('/').Contains(".."))
+                .WithMessage("Repository must be an https:// or git@ URL without credentials (or, on the Local provider, an absolute path).");
+            RuleFor(r => r.Commit).Matches("^[0-9a-f]{7,40}$").WithMessage("Commit must be a commit id (7 to 40 hex digits).");
             RuleFor(r => r.Branch).NotEmpty().MaximumLength(200).Matches(@"^[\w./-]+$").Must(b => b is null || !b.Contains("..", StringComparison.Ordinal))
                 .WithMessage("Branch must be a valid git ref name.");
-            RuleFor(r => r.Services).NotEmpty().Must(s => s is null || s.Count <= WorkspaceDecider.MaxServices)
-                .WithMessage($"Declare 1 to {WorkspaceDecider.MaxServices} services.");
+            RuleFor(r => r.Services).Must(s => s is null || s.Count is >= 1 and <= WorkspaceDecider.MaxServices)
+                .WithMessage($"Declare 1 to {WorkspaceDecider.MaxServices} services, or none to read them from the repository's envforge.yml.");
+            RuleFor(r => r.Secrets).Must(s => s is null || s.Count == 0).When(r => r.Services is null)
+                .WithMessage("Secrets are declared with their services: in the request, or all in envforge.yml.");
             RuleForEach(r => r.Services).ChildRules(s =>
             {
                 s.RuleFor(x => x.Name).NotEmpty().MaximumLength(40).Matches("^[a-z][a-z0-9-]*$");
@@ -71,7 +80,7 @@ internal static class CreateWorkspaceHandler
 {
     public static async Task<Results<Accepted<WorkspaceResponse>, ProblemHttpResult>> HandleAsync(
         Guid orgId, HttpContext http, IQuerySession session, StreamCommands commands, IWorkspaceWorkflows workflows, IRuntimeBudget budget,
-        TimeProvider time)
+        InfrastructureSelection provider, ManifestReader manifests, TimeProvider time)
     {
         var ct = http.RequestAborted;
         var subject = http.User.Subject();
@@ -87,16 +96,24 @@ internal static class CreateWorkspaceHandler
             return problem;
         }
 
+        var (declaration, unreadable) = await WorkspaceDeclaration.ReadAsync(body!, provider, manifests, ct);
+        if (unreadable is not null)
+        {
+            return unreadable;
+        }
+
         var now = time.GetUtcNow();
         var workspaceId = Guid.CreateVersion7(now);
         var command = new CreateWorkspace(
-            workspaceId, orgId, body!.Name!, body.Repository!, body.Branch!,
-            body.Services!.Select(s => s.ToSpec()).ToList(),
-            (body.Secrets ?? []).Select(s => new SecretRef(s.Name!, s.SsmPath!, s.Service!)).ToList(),
+            workspaceId, orgId, body!.Name!, body.Repository!, body.Branch!, declaration!.Services, declaration.Secrets,
             AwsConnected: org!.Aws is not null,
             NameTaken: await WorkspaceDirectory.NameTakenAsync(session, orgId, body.Name!, ct),
             CanAffordRuntime: await budget.CanAffordMinimumRuntimeAsync(orgId, ct),
-            subject, now);
+            subject, now)
+        {
+            Commit = declaration.Commit,
+            Provider = provider.Provider,
+        };
         var result = await commands.ExecuteAsync(http, WorkspaceDecider.Decider, workspaceId, _ => command,
             beforeAppend: (_, _) => StreamCommands.RequireWorkflows(workflows.UnavailableReason));
         if (result.Problem is { } refused)
@@ -106,5 +123,47 @@ internal static class CreateWorkspaceHandler
 
         await workflows.StartProvisioningAsync(new ProvisionWorkspaceInput(workspaceId, orgId, subject), ct);
         return TypedResults.Accepted($"/orgs/{orgId}/workspaces/{workspaceId}", WorkspaceResponse.From(result.State));
+    }
+}
+
+/// <summary>What a new workspace runs: declared in the request, or read from the repository's envforge.yml at a commit.</summary>
+internal sealed record WorkspaceDeclaration(IReadOnlyList<ServiceSpec> Services, IReadOnlyList<SecretRef> Secrets, string? Commit)
+{
+    public static async Task<(WorkspaceDeclaration? Declaration, ProblemHttpResult? Problem)> ReadAsync(
+        CreateWorkspaceRequest body, InfrastructureSelection provider, ManifestReader manifests, CancellationToken ct)
+    {
+        if (GitRepositories.IsLocalPath(body.Repository!) && !provider.IsLocal)
+        {
+            return (null, Problems.Problem(StatusCodes.Status422UnprocessableEntity, "workspace.local_repository", "Rule violated",
+                "A repository on this machine's disk serves the Local provider only; this deployment provisions on AWS. Give a git URL."));
+        }
+
+        if (body.Services is not null)
+        {
+            return (new WorkspaceDeclaration(
+                body.Services.Select(s => s.ToSpec()).ToList(),
+                (body.Secrets ?? []).Select(s => new SecretRef(s.Name!, s.SsmPath!, s.Service!)).ToList(),
+                body.Commit), null);
+        }
+
+        ManifestRead read;
+        try
+        {
+            read = await manifests.ReadAsync(body.Repository!, body.Branch!, body.Commit, ct);
+        }
+        catch (RepositoryException ex)
+        {
+            return (null, Problems.Problem(StatusCodes.Status422UnprocessableEntity, ex.Code, "The repository could not be read", ex.Message));
+        }
+
+        if (read.Result.Manifest is not { } manifest)
+        {
+            var errors = read.Result.Errors;
+            return (null, Problems.Problem(StatusCodes.Status422UnprocessableEntity, "workspace.manifest_invalid", $"{read.Snapshot.ManifestPath} is not valid",
+                $"{errors.Count} error(s) at commit {read.Snapshot.Commit[..12]}, the first: {errors[0]}",
+                new Dictionary<string, object?> { ["errors"] = errors, ["commit"] = read.Snapshot.Commit }));
+        }
+
+        return (new WorkspaceDeclaration(manifest.ServiceSpecs(), manifest.SecretRefs(), read.Snapshot.Commit), null);
     }
 }

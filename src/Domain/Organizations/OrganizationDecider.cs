@@ -21,6 +21,7 @@ public static class OrganizationDecider
         SetWorkspacePolicy c => SetPolicy(c, state),
         SetRootPolicy c => RootPolicyDecider.Decide(c, state.RootPolicy),
         DevLinks.SetDevLinkPolicy c => DevLinks.DevLinkPolicyDecider.Decide(c, state),
+        Secrets.SetOrgSecret c => Secrets.OrgSecretDecider.Decide(c),
         _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "unknown organization command"),
     };
 

@@ -34,11 +34,20 @@ public sealed record Workspace(
 
     public bool ResourcesDestroyed { get; init; }
 
+    /// <summary>The commit its declaration was read at (envforge.yml), when it came from the repository.</summary>
+    public string? Commit { get; init; }
+
+    public InfrastructureProvider Provider { get; init; } = InfrastructureProvider.Aws;
+
     public bool IsLive => Status is not (WorkspaceStatus.Destroyed or WorkspaceStatus.Cancelled);
 
     public static Workspace? Evolve(Workspace? state, IWorkspaceEvent @event) => @event switch
     {
-        WorkspaceCreated e => new Workspace(e.WorkspaceId, e.OrgId, e.Name, e.Repository, e.Branch, e.Services, e.Secrets),
+        WorkspaceCreated e => new Workspace(e.WorkspaceId, e.OrgId, e.Name, e.Repository, e.Branch, e.Services, e.Secrets)
+        {
+            Commit = e.Commit,
+            Provider = e.Provider,
+        },
         ProvisioningStarted => state! with { Status = WorkspaceStatus.Provisioning, Step = ProvisioningStep.AssumeRole },
         ProvisioningStepCompleted e => state! with
         {

@@ -14,7 +14,14 @@ public interface IWorkspaceCommand
 /// <param name="CanAffordRuntime">The wallet's answer for the minimum runtime period (always true until the wallet exists).</param>
 public sealed record CreateWorkspace(
     Guid WorkspaceId, Guid OrgId, string Name, string Repository, string Branch, IReadOnlyList<ServiceSpec> Services, IReadOnlyList<SecretRef> Secrets,
-    bool AwsConnected, bool NameTaken, bool CanAffordRuntime, string Actor, DateTimeOffset Now) : IWorkspaceCommand;
+    bool AwsConnected, bool NameTaken, bool CanAffordRuntime, string Actor, DateTimeOffset Now) : IWorkspaceCommand
+{
+    /// <summary>The commit the declaration was read at, when it came from the repository's envforge.yml.</summary>
+    public string? Commit { get; init; }
+
+    /// <summary>The deployment's provider; only <see cref="InfrastructureProvider.Aws"/> needs a connected AWS account.</summary>
+    public InfrastructureProvider Provider { get; init; } = InfrastructureProvider.Aws;
+}
 
 public sealed record StartProvisioning(Guid WorkspaceId, string Actor, DateTimeOffset Now) : IWorkspaceCommand;
 

@@ -63,7 +63,7 @@ public static class WorkspaceDecider
             return WorkspaceRejections.AlreadyExists;
         }
 
-        if (!c.AwsConnected)
+        if (c.Provider == InfrastructureProvider.Aws && !c.AwsConnected)
         {
             return WorkspaceRejections.AwsNotConnected;
         }
@@ -83,7 +83,11 @@ public static class WorkspaceDecider
             return WorkspaceRejections.SecretForUnknownService(orphan.Name, orphan.Service);
         }
 
-        return Decision.Accept(new WorkspaceCreated(c.WorkspaceId, c.OrgId, c.Name, c.Repository, c.Branch, c.Services, c.Secrets, c.Actor, c.Now));
+        return Decision.Accept(new WorkspaceCreated(c.WorkspaceId, c.OrgId, c.Name, c.Repository, c.Branch, c.Services, c.Secrets, c.Actor, c.Now)
+        {
+            Commit = c.Commit,
+            Provider = c.Provider,
+        });
     }
 
     private static Decision CompleteStep(CompleteStep c, Workspace state)

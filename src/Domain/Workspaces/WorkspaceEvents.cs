@@ -53,7 +53,13 @@ public sealed record WorkspaceCreated(
     Guid WorkspaceId, Guid OrgId, string Name, string Repository, string Branch,
     IReadOnlyList<ServiceSpec> Services, IReadOnlyList<SecretRef> Secrets, string Actor, DateTimeOffset At) : IWorkspaceEvent
 {
-    public string Describe() => $"created workspace '{Name}' from {Repository}@{Branch}";
+    /// <summary>The commit the declaration was read at (envforge.yml), when it was read from the repository.</summary>
+    public string? Commit { get; init; }
+
+    /// <summary>The provider the workspace is provisioned by (events from before providers read as Aws).</summary>
+    public InfrastructureProvider Provider { get; init; } = InfrastructureProvider.Aws;
+
+    public string Describe() => $"created workspace '{Name}' from {Repository}@{Branch}" + (Commit is null ? string.Empty : $" ({Commit})");
 }
 
 [EventName("workspace.provisioning_started.v1")]

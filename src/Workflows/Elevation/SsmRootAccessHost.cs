@@ -40,9 +40,10 @@ public sealed partial class ElevationOptions
 
 /// <summary>
 /// Grants and removes root on a workspace's host through SSM Run Command (AWS-RunShellScript), with the org's assumed
-/// role: a sudoers drop-in named for the grant, which the host also removes by itself at expiry (a systemd timer), as a
-/// backstop should EnvForge not reach it then. Closeout removes the drop-in, forgets cached sudo credentials and ends
-/// root processes of the developer's login. Both scripts are idempotent; neither carries a secret.
+/// role: a sudoers drop-in named for the grant, which the host also removes by itself at expiry (a systemd timer, or on a
+/// host without systemd a sleeper in a session of its own), as a backstop should EnvForge not reach it then. Closeout
+/// removes the drop-in, forgets cached sudo credentials and ends root processes of the developer's login. Both scripts are
+/// idempotent; neither carries a secret. The Local provider runs the very same scripts in the org's host container.
 /// </summary>
 public sealed class SsmRootAccessHost(OrgAwsAccess access, IOptions<AwsOptions> aws, IOptions<ElevationOptions> options, TimeProvider time) : IRootAccessHost
 {
@@ -59,10 +60,15 @@ public sealed class SsmRootAccessHost(OrgAwsAccess access, IOptions<AwsOptions> 
 
     public static string DropInPath(Guid grantId) => $"/etc/sudoers.d/envforge-grant-{grantId:N}";
 
+    /// <summary>Where a host without systemd keeps the session id of the sleeper that removes the drop-in at expiry.</summary>
+    public static string ExpiryPidPath(Guid grantId) => $"/run/envforge-grant-{grantId:N}-expiry.pid";
+
     public static IReadOnlyList<string> GrantScript(Guid grantId, string user, DateTimeOffset expiresAt, long seconds)
     {
         var file = DropInPath(grantId);
         var unit = $"envforge-grant-{grantId:N}-expiry";
+        var pid = ExpiryPidPath(grantId);
+        var after = seconds.ToString(CultureInfo.InvariantCulture);
         return
         [
             "set -eu",
@@ -71,7 +77,14 @@ public sealed class SsmRootAccessHost(OrgAwsAccess access, IOptions<AwsOptions> 
             $"visudo -cf {file}.tmp",
             $"mv -f {file}.tmp {file}",
             $"systemctl stop {unit}.timer {unit}.service 2>/dev/null || true",
-            $"systemd-run --unit {unit} --on-active={seconds.ToString(CultureInfo.InvariantCulture)}s /bin/rm -f {file}",
+            // No systemd (a Local provider's host container): a sleeper in a session of its own is the backstop instead,
+            // replacing the one an earlier attempt started; closeout ends its session. The script ends there.
+            "if [ ! -d /run/systemd/system ]; then",
+            $"  if [ -s {pid} ]; then pkill -TERM -s \"$(cat {pid})\" 2>/dev/null || true; fi",
+            $"  setsid sh -c 'echo $$ > {pid}; sleep {after} && rm -f {file} {pid}' </dev/null >/dev/null 2>&1 &",
+            "  exit 0",
+            "fi",
+            $"systemd-run --unit {unit} --on-active={after}s /bin/rm -f {file}",
         ];
     }
 
@@ -84,6 +97,8 @@ public sealed class SsmRootAccessHost(OrgAwsAccess access, IOptions<AwsOptions> 
             "set -eu",
             $"rm -f {file} {file}.tmp",
             $"systemctl stop {unit}.timer {unit}.service 2>/dev/null || true",
+            $"if [ -s {ExpiryPidPath(grantId)} ]; then pkill -TERM -s \"$(cat {ExpiryPidPath(grantId)})\" 2>/dev/null || true; fi",
+            $"rm -f {ExpiryPidPath(grantId)}",
             $"if uid=$(id -u {user} 2>/dev/null); then",
             $"  rm -rf /run/sudo/ts/{user} /var/run/sudo/ts/{user}",
             // A process that exits between ps and kill is not a failed closeout.

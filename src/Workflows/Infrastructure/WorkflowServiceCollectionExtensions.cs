@@ -1,6 +1,7 @@
 using EnvForge.Workflows.Aws;
 using EnvForge.Workflows.DevLinks;
 using EnvForge.Workflows.Elevation;
+using EnvForge.Workflows.Local;
 using EnvForge.Workflows.Security;
 using EnvForge.Workflows.Wallet;
 using EnvForge.Workflows.Workspaces;
@@ -24,6 +25,7 @@ public static class WorkflowServiceCollectionExtensions
             dataDirectory));
         services.AddOptions<AwsOptions>().Bind(configuration.GetSection(AwsOptions.Section));
 
+        services.AddInfrastructureProvider(configuration, dataDirectory); // first: Local's seams win the TryAdds below
         services.AddWorkspaceWorkflows(configuration);
         services.AddElevationWorkflows(configuration);
         services.AddDevLinkWorkflows();

@@ -22,7 +22,7 @@ public sealed class ProvisioningActivities(
     ITerraformRunner terraform,
     IInstanceVerifier verifier,
     IOptions<AwsOptions> aws,
-    TimeProvider time)
+    TimeProvider time) : IProvisioningActivities
 {
     private const string Actor = "system:provisioning";
 

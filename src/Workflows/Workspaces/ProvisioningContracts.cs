@@ -24,3 +24,9 @@ public sealed record RoleCheck(string SessionName, DateTimeOffset ExpiresAt);
 public sealed record TerraformApplied(IReadOnlyList<string> InstanceIds, string Region, string Summary);
 
 public sealed record Verified(IReadOnlyList<string> Checks);
+
+/// <summary>
+/// The provider's provisioning activities, registered on the worker: <see cref="ProvisioningActivities"/> (AWS) or the Local
+/// provider's, which carry the same activity names, arguments and results, so one workflow and its histories serve both.
+/// </summary>
+public interface IProvisioningActivities;

@@ -12,11 +12,15 @@ namespace EnvForge.Workflows.Workspaces;
 /// <summary>Adds the workspace workflows and activities to the in-process worker.</summary>
 public sealed class WorkspaceWorker : IWorkerRegistration
 {
-    public void Register(TemporalWorkerOptions options, IServiceProvider services) => options
-        .AddWorkflow<ProvisionWorkspaceWorkflow>()
-        .AddWorkflow<WorkspaceRuntimeWorkflow>()
-        .AddAllActivities(services.GetRequiredService<ProvisioningActivities>())
-        .AddAllActivities(services.GetRequiredService<RuntimeActivities>());
+    public void Register(TemporalWorkerOptions options, IServiceProvider services)
+    {
+        var provisioning = services.GetRequiredService<IProvisioningActivities>();
+        options
+            .AddWorkflow<ProvisionWorkspaceWorkflow>()
+            .AddWorkflow<WorkspaceRuntimeWorkflow>()
+            .AddAllActivities(provisioning.GetType(), provisioning)
+            .AddAllActivities(services.GetRequiredService<RuntimeActivities>());
+    }
 }
 
 public static class WorkspaceWorkflowRegistration
@@ -37,6 +41,8 @@ public static class WorkspaceWorkflowRegistration
 
         services.AddSingleton<OrgAwsAccess>();
         services.AddSingleton<ProvisioningActivities>();
+        services.TryAddSingleton<IProvisioningActivities>(sp => sp.GetRequiredService<ProvisioningActivities>());
+        services.TryAddSingleton<IServiceAddresses, UpstreamTemplateAddresses>();
         services.AddSingleton<RuntimeActivities>();
         services.AddSingleton<IWorkerRegistration, WorkspaceWorker>();
         return services;

@@ -32,6 +32,7 @@ public sealed class ApiFactory(string connectionString, Action<IServiceCollectio
         builder.UseSetting("Temporal:Address", "");
         builder.UseSetting("Temporal:StartLocalDevServer", "false");
         builder.UseSetting("ENVFORGE_DATA_DIR", _dataDirectory);
+        builder.UseSetting("Infrastructure:Provider", "Aws"); // the AWS path (through stand-ins); Local tests set Local
         if (services is not null)
         {
             builder.ConfigureServices(services);

@@ -23,7 +23,7 @@ public sealed class EventNameTests
             [
                 "organization.aws_connected.v1", "organization.aws_disconnected.v1", "organization.dev_link_policy_changed.v1",
                 "organization.member_added.v1", "organization.member_removed.v1", "organization.member_role_changed.v1", "organization.registered.v1", "organization.root_policy_changed.v1",
-                "organization.workspace_policy_changed.v1",
+                "organization.secret_set.v1", "organization.workspace_policy_changed.v1",
             ],
             organization);
     }
