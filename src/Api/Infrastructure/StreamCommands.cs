@@ -1,5 +1,6 @@
 using EnvForge.Domain.Common;
 using EnvForge.Projections.Infrastructure;
+using EnvForge.Projections.Organizations;
 using Marten;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -65,8 +66,9 @@ public sealed class StreamCommands(IDocumentStore store)
             stopped = await beforeAppend(state, ct);
             return stopped is null;
         };
+        var context = ContextOf(http) with { ActorRole = await ActorRoleAsync(http) };
         var outcome = await StreamDecisions.DecideAsync(
-            store, decider, streamId, command, ContextOf(http), expected, authorize, proceed, ct: http.RequestAborted);
+            store, decider, streamId, command, context, expected, authorize, proceed, ct: http.RequestAborted);
         switch (outcome.Status)
         {
             case DecisionStatus.Abandoned:
@@ -105,4 +107,16 @@ public sealed class StreamCommands(IDocumentStore store)
     /// <summary>The request's caller and trace id, stamped on every event it appends.</summary>
     public static WriteContext ContextOf(HttpContext http) =>
         new(http.User.FindFirst("sub")?.Value ?? "anonymous", http.TraceIdentifier);
+
+    /// <summary>The role the caller acts in, in the org the route names (one keyed load of the member directory), for the audit trail.</summary>
+    private async Task<string?> ActorRoleAsync(HttpContext http)
+    {
+        if (!Guid.TryParse(http.GetRouteValue("orgId")?.ToString(), out var orgId) || http.User.FindFirst("sub")?.Value is not { } subject)
+        {
+            return null;
+        }
+
+        await using var session = store.QuerySession();
+        return (await session.LoadAsync<MemberView>(MemberView.KeyOf(orgId, subject), http.RequestAborted))?.Role.ToString();
+    }
 }
