@@ -50,7 +50,7 @@ public static class AuditCanonical
         w.WriteString("event", e.EventId.ToString("D"));
         w.WriteString("stream", e.StreamId.ToString("D"));
         w.WriteNumber("version", e.StreamVersion);
-        w.WriteString("type", e.EventType);
+        w.WriteString("eventType", e.EventType);
         w.WriteString("action", e.Action);
         w.WriteString("outcome", e.Outcome);
         w.WriteString("recordedAt", Time(e.RecordedAt));
@@ -72,7 +72,7 @@ public static class AuditCanonical
     /// <summary>The names of <see cref="WriteEntryFields"/>, in order.</summary>
     public static readonly IReadOnlyList<string> EntryFields =
     [
-        "v", "org", "index", "seq", "event", "stream", "version", "type", "action", "outcome", "recordedAt", "occurredAt", "actor", "role",
+        "v", "org", "index", "seq", "event", "stream", "version", "eventType", "action", "outcome", "recordedAt", "occurredAt", "actor", "role",
         "kind", "correlation", "causation", "workspace", "targetType", "targetId", "detail", "personal", "prev",
     ];
 

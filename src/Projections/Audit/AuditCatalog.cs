@@ -23,6 +23,14 @@ public sealed record AuditFacts(
 /// </summary>
 public static partial class AuditCatalog
 {
+    // Declared first: the static fields below read it.
+    private static readonly Dictionary<Type, string> Explicit = new()
+    {
+        [typeof(DevLinkRequestsRefused)] = "dev_link.requests_refused",
+        [typeof(WebhookRefused)] = "wallet.webhook_refused",
+        [typeof(PersonalDataMasked)] = "organization.member_personal_data_masked",
+    };
+
     /// <summary>Every action code the trail can hold, for validating queries and for the README's table.</summary>
     public static IReadOnlySet<string> KnownActions { get; } = new HashSet<string>(
         Infrastructure.EventStore.EventNames(typeof(IDomainEvent).Assembly).Select(t => ActionOf(t.Type, t.Name)), StringComparer.Ordinal);
@@ -36,13 +44,6 @@ public static partial class AuditCatalog
     /// <summary>The action code of an event type with the stored name <paramref name="eventName"/>.</summary>
     public static string ActionOf(Type type, string eventName) =>
         Explicit.TryGetValue(type, out var code) ? code : VersionSuffix().Replace(eventName, "");
-
-    private static readonly Dictionary<Type, string> Explicit = new()
-    {
-        [typeof(DevLinkRequestsRefused)] = "dev_link.requests_refused",
-        [typeof(WebhookRefused)] = "wallet.webhook_refused",
-        [typeof(PersonalDataMasked)] = "organization.member_personal_data_masked",
-    };
 
     /// <param name="workspaceOf">The workspace of a dev link or grant stream whose event does not name it (from its snapshot).</param>
     public static AuditFacts Of(IDomainEvent e, string eventName, Guid streamId, Func<Guid, Guid?> workspaceOf)

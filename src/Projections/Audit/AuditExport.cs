@@ -26,11 +26,11 @@ public static class AuditExport
             Append(buffer, AuditExportFormat.CsvHeader());
         }
 
-        Write(buffer, new ExportRecord.Header(orgId, from, to, now, keys.PublicKeys), csv);
         var inRange = session.Query<AuditEntry>().Where(a => a.OrgId == orgId && a.RecordedAt >= from && a.RecordedAt < to);
         var first = await inRange.OrderBy(a => a.RecordedAt).Select(a => a.ChainIndex).FirstOrDefaultAsync(ct);
         var last = await inRange.OrderByDescending(a => a.RecordedAt).Select(a => a.ChainIndex).FirstOrDefaultAsync(ct);
         (first, last) = (Math.Min(first, last), Math.Max(first, last));
+        Write(buffer, new ExportRecord.Header(orgId, from, to, first, now, keys.PublicKeys), csv);
 
         long count = 0, firstIndex = 0, lastIndex = 0;
         string firstPrevious = "", lastHash = "";

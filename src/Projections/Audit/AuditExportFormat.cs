@@ -7,7 +7,9 @@ namespace EnvForge.Projections.Audit;
 /// <summary>One record of an export file: its header, an entry, a seal, or the signed closing line.</summary>
 public abstract record ExportRecord
 {
-    public sealed record Header(Guid OrgId, DateTimeOffset From, DateTimeOffset To, DateTimeOffset ExportedAt, IReadOnlyList<AuditPublicKey> PublicKeys) : ExportRecord;
+    /// <param name="FirstIndex">The chain position the file starts at (0 for an empty range); the closing line signs it.</param>
+    public sealed record Header(
+        Guid OrgId, DateTimeOffset From, DateTimeOffset To, long FirstIndex, DateTimeOffset ExportedAt, IReadOnlyList<AuditPublicKey> PublicKeys) : ExportRecord;
 
     /// <summary>An entry as the file states it: <see cref="AuditEntry.Hash"/> is the claimed hash, to be recomputed.</summary>
     public sealed record Entry(AuditEntry Value) : ExportRecord;
@@ -44,6 +46,7 @@ public static class AuditExportFormat
                 w.WriteString("org", h.OrgId.ToString("D"));
                 w.WriteString("from", AuditCanonical.Time(h.From));
                 w.WriteString("to", AuditCanonical.Time(h.To));
+                w.WriteNumber("firstIndex", h.FirstIndex);
                 w.WriteString("exportedAt", AuditCanonical.Time(h.ExportedAt));
                 w.WriteStartArray("publicKeys");
                 foreach (var key in h.PublicKeys)
@@ -150,7 +153,7 @@ public static class AuditExportFormat
             return type.GetString() switch
             {
                 "header" => new ExportRecord.Header(
-                    Guid.Parse(Str(root, "org")), Time(root, "from"), Time(root, "to"), Time(root, "exportedAt"),
+                    Guid.Parse(Str(root, "org")), Time(root, "from"), Time(root, "to"), root.GetProperty("firstIndex").GetInt64(), Time(root, "exportedAt"),
                     [.. root.GetProperty("publicKeys").EnumerateArray().Select(k => new AuditPublicKey(Str(k, "keyId"), Str(k, "algorithm"), Str(k, "publicKey"), false))]),
                 "entry" => new ExportRecord.Entry(ParseEntry(root)),
                 "seal" => new ExportRecord.Seal(new AuditSeal
@@ -244,7 +247,7 @@ public static class AuditExportFormat
             EventId = Guid.Parse(Str(root, "event")),
             StreamId = Guid.Parse(Str(root, "stream")),
             StreamVersion = root.GetProperty("version").GetInt64(),
-            EventType = Str(root, "type"),
+            EventType = Str(root, "eventType"),
             Action = Str(root, "action"),
             Outcome = Str(root, "outcome"),
             RecordedAt = Time(root, "recordedAt"),

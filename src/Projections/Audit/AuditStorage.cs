@@ -24,37 +24,55 @@ public static class AuditStorage
         });
         options.Projections.Add(new AuditRecordProjection(), ProjectionLifecycle.Live);
 
-        // Every support query is "one org, maybe one more field, newest or oldest first by sequence": one composite
-        // index per shape, on columns duplicated out of the JSON. (org, chain index) is unique: a chain never forks.
-        options.Schema.For<AuditEntry>()
-            .Duplicate(a => a.OrgId, configure: i => i.Columns = ["org_id", "id"])
-            .Duplicate(a => a.ChainIndex, configure: i =>
+        // Every support query is "one org, maybe one more field, oldest or newest first by sequence": one composite index per
+        // shape, on columns duplicated out of the JSON. (org, chain position) is unique: a chain never forks.
+        options.Policies.ForAllDocuments(m =>
+        {
+            if (m.DocumentType == typeof(AuditEntry))
             {
-                i.Columns = ["org_id", "chain_index"];
-                i.IsUnique = true;
-            })
-            .Duplicate(a => a.RecordedAt, configure: i => i.Columns = ["org_id", "recorded_at"])
-            .Duplicate(a => a.Action, configure: i => i.Columns = ["org_id", "action", "id"])
-            .Duplicate(a => a.Outcome, configure: i => i.Columns = ["org_id", "outcome", "id"])
-            .Duplicate(a => a.Actor, configure: i => i.Columns = ["org_id", "actor", "id"])
-            .Duplicate(a => a.WorkspaceId, configure: i => i.Columns = ["org_id", "workspace_id", "id"])
-            .Duplicate(a => a.TargetId, configure: i => i.Columns = ["org_id", "target_id", "id"])
-            .Duplicate(a => a.StreamId, configure: i => i.Columns = ["org_id", "stream_id", "id"])
-            .Duplicate(a => a.CorrelationId, configure: i => i.Columns = ["org_id", "correlation_id", "id"]);
-        options.Schema.For<AuditSeal>()
-            .Duplicate(s => s.OrgId, configure: i => i.Columns = ["org_id", "to_index"])
-            .Duplicate(s => s.ToIndex)
-            .Duplicate(s => s.FromIndex, configure: i =>
+                Composite(m, [nameof(AuditEntry.OrgId)], ["org_id", "id"]);
+                Composite(m, [nameof(AuditEntry.ChainIndex)], ["org_id", "chain_index"], unique: true);
+                Composite(m, [nameof(AuditEntry.RecordedAt)], ["org_id", "recorded_at"]);
+                foreach (var (member, column) in new[]
+                {
+                    (nameof(AuditEntry.Action), "action"), (nameof(AuditEntry.Outcome), "outcome"), (nameof(AuditEntry.Actor), "actor"),
+                    (nameof(AuditEntry.WorkspaceId), "workspace_id"), (nameof(AuditEntry.TargetId), "target_id"),
+                    (nameof(AuditEntry.StreamId), "stream_id"), (nameof(AuditEntry.CorrelationId), "correlation_id"),
+                })
+                {
+                    Composite(m, [member], ["org_id", column, "id"]);
+                }
+            }
+            else if (m.DocumentType == typeof(AuditSeal))
             {
-                i.Columns = ["org_id", "from_index"];
-                i.IsUnique = true;
-            });
+                Composite(m, [nameof(AuditSeal.OrgId), nameof(AuditSeal.ToIndex)], ["org_id", "to_index"]);
+                Composite(m, [nameof(AuditSeal.FromIndex)], ["org_id", "from_index"], unique: true);
+            }
+        });
+        options.Schema.For<AuditEntry>();
+        options.Schema.For<AuditSeal>();
         options.Schema.For<AuditChainHead>();
         options.Schema.For<AuditPersonalSalt>();
 
         // Personal fields only: what masking a departed member removes from the stored events (see AuditMasking).
         options.Events.AddMaskingRuleForProtectedInformation<MemberAdded>(e => e with { DisplayName = null });
         return options;
+    }
+
+    /// <summary>Duplicates members into columns (without single-column indexes of their own) and indexes <paramref name="columns"/> together.</summary>
+    private static void Composite(DocumentMapping mapping, string[] members, string[] columns, bool unique = false)
+    {
+        foreach (var member in members)
+        {
+            mapping.DuplicateField(member);
+        }
+
+        foreach (var single in mapping.Indexes.OfType<DocumentIndex>().Where(i => i.Columns is [var only] && only != "id" && columns.Contains(only)).ToList())
+        {
+            mapping.Indexes.Remove(single);
+        }
+
+        mapping.AddIndex(columns).IsUnique = unique;
     }
 }
 

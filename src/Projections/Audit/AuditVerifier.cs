@@ -102,7 +102,7 @@ public static class AuditVerifier
         private string? _firstPrevious;
         private string? _lastHash;
 
-        public long? NextIndex => _header is null ? null : _entries == 0 ? null : _lastIndex + 1;
+        public long? NextIndex => _header is null ? null : _entries == 0 ? _header.FirstIndex : _lastIndex + 1;
 
         public AuditVerification? Accept(ExportRecord record, long line)
         {
@@ -140,8 +140,9 @@ public static class AuditVerifier
 
         private AuditVerification? Entry(AuditEntry e, long line)
         {
-            var expected = _entries == 0 ? e.ChainIndex : _lastIndex + 1;
-            if (e.OrgId != _header!.OrgId)
+            var header = _header!;
+            var expected = _entries == 0 ? header.FirstIndex : _lastIndex + 1;
+            if (e.OrgId != header.OrgId)
             {
                 return Fail($"the entry belongs to another org ({e.OrgId})", line, expected);
             }
@@ -228,7 +229,7 @@ public static class AuditVerifier
                 return Fail("the closing line's signature does not verify (edited, forged, or signed with an unknown key)", line);
             }
 
-            if (x.OrgId != _header.OrgId || x.From != _header.From || x.To != _header.To)
+            if (x.OrgId != _header.OrgId || x.From != _header.From || x.To != _header.To || (x.Count > 0 && x.FirstIndex != _header.FirstIndex))
             {
                 return Fail("the closing line is for another org or range than the header", line);
             }
