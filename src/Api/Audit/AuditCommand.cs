@@ -32,7 +32,9 @@ public static class AuditCommand
             return args switch
             {
                 ["verify", var file, .. var rest] => Verify(file, rest, output, error),
-                ["rebuild", var name] => await RebuildAsync(name, output, error),
+                ["rebuild", var name] => new ConfigurationBuilder().AddEnvironmentVariables().Build().GetConnectionString("Marten") is { Length: > 0 } cs
+                    ? await RebuildAsync(cs, name, output, error)
+                    : Fail(error, "Set ConnectionStrings__Marten to the event store's PostgreSQL.", 2),
                 ["keys"] => Keys(output, rotate: false),
                 ["keys", "rotate"] => Keys(output, rotate: true),
                 _ => Fail(error, Usage, 2),
@@ -87,14 +89,9 @@ public static class AuditCommand
     private static (string Id, string Key) Split(string value) =>
         value.Split('=', 2) is [var id, var key] && id.Length > 0 ? (id, key) : throw new FormatException($"not a key file or KEYID=BASE64: {value}");
 
-    private static async Task<int> RebuildAsync(string name, TextWriter output, TextWriter error)
+    /// <summary>Rebuilds one projection (or <c>--all</c>) of the store at <paramref name="connectionString"/>, printing progress; 0 when every rebuilt read model equals the one it replaced.</summary>
+    public static async Task<int> RebuildAsync(string connectionString, string name, TextWriter output, TextWriter error)
     {
-        var configuration = new ConfigurationBuilder().AddEnvironmentVariables().Build();
-        if (configuration.GetConnectionString("Marten") is not { Length: > 0 } connectionString)
-        {
-            return Fail(error, "Set ConnectionStrings__Marten to the event store's PostgreSQL.", 2);
-        }
-
         using var store = DocumentStore.For(o => EventStore.Configure(o, connectionString));
         await using var services = new ServiceCollection().BuildServiceProvider();
         var rebuilds = new ProjectionRebuilds(store, TimeProvider.System, services);

@@ -101,13 +101,13 @@ public sealed partial class RefusalRecorder(IDocumentStore store, TimeProvider t
         }
 
         var written = 0;
-        foreach (var ((org, link, workspace), counter) in links.Where(l => l.Value.Total >= options.Value.RefusalBurst))
+        foreach (var ((org, link, workspace), counter) in links.Where(l => l.Value.Total >= options.Value.RefusalBurst).OrderBy(l => l.Key.Link))
         {
             var id = Guid.CreateVersion7(to);
             written += await RecordAsync(id, new DevLinkRequestsRefused(id, org, link, workspace, from, to, counter.Total, counter.Reasons(), "gateway", to), ct);
         }
 
-        foreach (var ((provider, reason), counter) in webhooks)
+        foreach (var ((provider, reason), counter) in webhooks.OrderBy(w => w.Key.Provider, StringComparer.Ordinal).ThenBy(w => w.Key.Reason, StringComparer.Ordinal))
         {
             var id = Guid.CreateVersion7(to);
             written += await RecordAsync(id, new WebhookRefused(id, Guid.Empty, provider, reason, from, to, counter.Total, $"webhook:{provider}", to), ct);

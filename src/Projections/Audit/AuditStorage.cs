@@ -16,6 +16,9 @@ public static class AuditStorage
     /// </summary>
     public static StoreOptions AddAudit(this StoreOptions options)
     {
+        // Who wrote each event, in its metadata beside correlation, causation and headers (EnableAll leaves the user name off).
+        options.Events.MetadataConfig.UserNameEnabled = true;
+
         options.Projections.Add(new AuditTrailProjection(), ProjectionLifecycle.Async, AuditTrailProjection.Name, o =>
         {
             o.DeleteViewTypeOnTeardown<AuditEntry>();

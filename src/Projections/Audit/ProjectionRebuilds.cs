@@ -1,11 +1,11 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using JasperFx.Events.Daemon;
 using JasperFx.Events.Projections;
 using Marten;
 using Marten.Schema;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 
 namespace EnvForge.Projections.Audit;
 
@@ -140,20 +140,17 @@ public sealed class ProjectionRebuilds(IDocumentStore store, TimeProvider time, 
     private async Task<List<ReadModelDigest>> DigestsAsync(List<string> tables, CancellationToken ct)
     {
         var digests = new List<ReadModelDigest>();
-        await using var connection = new NpgsqlConnection(Options.Tenancy.Default.Database.CreateConnection().ConnectionString);
-        await connection.OpenAsync(ct);
+        await using var session = store.QuerySession();
         foreach (var table in tables)
         {
             const string RowHash = "md5(d.id::text || ':' || d.data::text)";
-            await using var command = new NpgsqlCommand(
+            var row = (await session.AdvancedSql.QueryAsync<string>(
                 $"""
-                select count(*), coalesce(bit_xor(('x' || substr({RowHash}, 1, 16))::bit(64)::bigint), 0),
-                       coalesce(sum(('x' || substr({RowHash}, 17, 15))::bit(60)::bigint), 0)
+                select count(*)::text || ' ' || coalesce(bit_xor(('x' || substr({RowHash}, 1, 16))::bit(64)::bigint), 0)::text || ' '
+                       || coalesce(sum(('x' || substr({RowHash}, 17, 15))::bit(60)::bigint), 0)::text
                 from {table} d
-                """, connection) { CommandTimeout = 600 };
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            await reader.ReadAsync(ct);
-            digests.Add(new ReadModelDigest(table, reader.GetInt64(0), $"{reader.GetInt64(1):x16}-{reader.GetDecimal(2)}"));
+                """, ct)).Single().Split(' ');
+            digests.Add(new ReadModelDigest(table, long.Parse(row[0], CultureInfo.InvariantCulture), $"{row[1]}-{row[2]}"));
         }
 
         return digests;

@@ -43,8 +43,10 @@ public abstract class AuditApiTestBase(PostgresServer postgres) : ApiTestBase(po
     protected async Task AddMemberAsync(Guid org, string by, string userId, string role, string? displayName = null) =>
         await (await Api.ClientFor(by).PostJsonAsync($"/orgs/{org}/members", new { userId, role, displayName })).AssertStatusAsync(HttpStatusCode.Created);
 
-    protected async Task<IReadOnlyList<AuditEntry>> TrailAsync(Guid org, string? query = null, string by = Operator)
+    /// <summary>The org's whole trail through the API, as <paramref name="by"/> (default: <c>alice</c>, or the operator for the platform trail).</summary>
+    protected async Task<IReadOnlyList<AuditEntry>> TrailAsync(Guid org, string? query = null, string? by = null)
     {
+        by ??= org == Guid.Empty ? Operator : "alice";
         await Api.CatchUpAsync();
         var all = new List<AuditEntry>();
         string? cursor = null;
