@@ -20,6 +20,12 @@ if (args is ["keys", .. var keyArgs])
     return KeyCommands.Run(keyArgs, Console.Out, Console.Error);
 }
 
+// `EnvForge.Api audit verify FILE [--public-key ...]` checks an export offline; `audit rebuild`, `audit keys` (see README, "Audit").
+if (args is ["audit", .. var auditArgs])
+{
+    return await AuditCommand.RunAsync(auditArgs, Console.Out, Console.Error);
+}
+
 // Every capability of the API, once: its services and its route group.
 IApiCapability[] capabilities =
 [

@@ -23,6 +23,8 @@ internal sealed class ApiProcess : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
+    public int ProcessId => _process.Id;
+
     public TimeSpan CpuTime
     {
         get

@@ -23,6 +23,11 @@ if (args is [Upstream.Mode, ..])
     return await Upstream.RunAsync(args[1..]);
 }
 
+if (args.Contains(AuditBenchmark.Mode))
+{
+    return await AuditBenchmark.RunAsync(args);
+}
+
 BenchOptions options;
 try
 {

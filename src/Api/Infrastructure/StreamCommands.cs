@@ -1,5 +1,6 @@
 using EnvForge.Domain.Common;
 using EnvForge.Projections.Infrastructure;
+using EnvForge.Projections.Organizations;
 using Marten;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -55,8 +56,8 @@ public sealed class StreamCommands(IDocumentStore store)
         HttpContext http, Decider<TCommand, TState> decider, Guid streamId, CommandFor<TCommand, TState> command,
         Func<TState?, Rejection?>? authorize = null, Func<TState, CancellationToken, Task<ProblemHttpResult?>>? beforeAppend = null)
         where TState : class =>
-        RunAsync(http, beforeAppend, (expected, proceed) => StreamDecisions.DecideAsync(
-            store, decider, streamId, command, ContextOf(http), expected, authorize, proceed, ct: http.RequestAborted));
+        RunAsync(http, beforeAppend, (expected, proceed, context) => StreamDecisions.DecideAsync(
+            store, decider, streamId, command, context, expected, authorize, proceed, ct: http.RequestAborted));
 
     /// <summary>
     /// The same path with documents read by key beside the stream, in the round trip that reads it (<paramref name="reads"/>):
@@ -66,12 +67,12 @@ public sealed class StreamCommands(IDocumentStore store)
         HttpContext http, Decider<TCommand, TState> decider, Guid streamId, StreamReads<TReads> reads, Func<TState?, TReads, TCommand?> command,
         Func<TState?, TReads, Rejection?>? authorize = null, Func<TState, CancellationToken, Task<ProblemHttpResult?>>? beforeAppend = null)
         where TState : class =>
-        RunAsync(http, beforeAppend, (expected, proceed) => StreamDecisions.DecideAsync(
-            store, decider, streamId, reads, command, ContextOf(http), expected, authorize, proceed, ct: http.RequestAborted));
+        RunAsync(http, beforeAppend, (expected, proceed, context) => StreamDecisions.DecideAsync(
+            store, decider, streamId, reads, command, context, expected, authorize, proceed, ct: http.RequestAborted));
 
-    private static async Task<CommandResult<TState>> RunAsync<TState>(
+    private async Task<CommandResult<TState>> RunAsync<TState>(
         HttpContext http, Func<TState, CancellationToken, Task<ProblemHttpResult?>>? beforeAppend,
-        Func<long?, Func<TState, CancellationToken, Task<bool>>?, Task<StreamDecision<TState>>> decide)
+        Func<long?, Func<TState, CancellationToken, Task<bool>>?, WriteContext, Task<StreamDecision<TState>>> decide)
         where TState : class
     {
         if (!ETags.TryReadIfMatch(http.Request, out var expected, out var badIfMatch))
@@ -85,7 +86,8 @@ public sealed class StreamCommands(IDocumentStore store)
             stopped = await beforeAppend(state, ct);
             return stopped is null;
         };
-        var outcome = await decide(expected, proceed);
+        var context = ContextOf(http) with { ActorRole = await ActorRoleAsync(http) };
+        var outcome = await decide(expected, proceed, context);
         switch (outcome.Status)
         {
             case DecisionStatus.Abandoned:
@@ -124,4 +126,16 @@ public sealed class StreamCommands(IDocumentStore store)
     /// <summary>The request's caller and trace id, stamped on every event it appends.</summary>
     public static WriteContext ContextOf(HttpContext http) =>
         new(http.User.FindFirst("sub")?.Value ?? "anonymous", http.TraceIdentifier);
+
+    /// <summary>The role the caller acts in, in the org the route names (one keyed load of the member directory), for the audit trail.</summary>
+    private async Task<string?> ActorRoleAsync(HttpContext http)
+    {
+        if (!Guid.TryParse(http.GetRouteValue("orgId")?.ToString(), out var orgId) || http.User.FindFirst("sub")?.Value is not { } subject)
+        {
+            return null;
+        }
+
+        await using var session = store.QuerySession();
+        return (await session.LoadAsync<MemberView>(MemberView.KeyOf(orgId, subject), http.RequestAborted))?.Role.ToString();
+    }
 }

@@ -1,88 +1,88 @@
-using EnvForge.Domain.Common;
 using EnvForge.Projections.Infrastructure;
-using JasperFx.Events;
 using Marten;
-using Marten.Events.Projections;
 
 namespace EnvForge.Projections.Audit;
 
-/// <summary>
-/// One entry per security-relevant event. <see cref="Sequence"/> is the event's global sequence: the order
-/// auditors replay in and the key cursors page by. Nothing here is ever a secret: entries are built only
-/// from ids and the event's own secret-free summary.
-/// </summary>
-public sealed record AuditEntry(
-    long Id,
-    DateTimeOffset At,
-    DateTimeOffset RecordedAt,
-    Guid OrgId,
-    string Actor,
-    string Action,
-    Guid StreamId,
-    long StreamVersion,
-    string Summary)
-{
-    public long Sequence => Id;
-}
-
-/// <summary>Runs asynchronously in the Solo daemon (see README, "Scaling out"), off the request path.</summary>
-public sealed partial class AuditTrailProjection : EventProjection
-{
-    public AuditTrailProjection()
-    {
-        Name = "AuditTrail";
-    }
-
-    public override ValueTask ApplyAsync(IDocumentOperations operations, IEvent e, CancellationToken cancellation)
-    {
-        if (e.Data is IDomainEvent domainEvent)
-        {
-            operations.Store(new AuditEntry(
-                e.Sequence, domainEvent.At, e.Timestamp, domainEvent.OrgId, domainEvent.Actor, e.EventTypeName,
-                e.StreamId, e.Version, domainEvent.Describe()));
-        }
-
-        return ValueTask.CompletedTask;
-    }
-}
-
-public sealed record AuditFilter(string? Action = null, string? Actor = null, Guid? StreamId = null, DateTimeOffset? From = null, DateTimeOffset? To = null);
+/// <summary>A support query over one org's trail: every filter optional, each backed by an index (see <see cref="AuditStorage"/>).</summary>
+public sealed record AuditQuery(
+    string? Action = null, string? Outcome = null, string? Actor = null, Guid? WorkspaceId = null, string? TargetType = null,
+    string? TargetId = null, Guid? StreamId = null, string? CorrelationId = null, DateTimeOffset? From = null, DateTimeOffset? To = null,
+    bool Newest = false);
 
 public static class AuditTrail
 {
-    /// <summary>An org's entries in sequence order, after the cursor's sequence.</summary>
-    public static async Task<Page<AuditEntry>> QueryAsync(
-        IQuerySession session, Guid orgId, AuditFilter filter, long afterSequence, int limit, CancellationToken ct)
+    /// <summary>
+    /// One page of an org's entries in sequence order (oldest first, or newest first), after the sequence
+    /// <paramref name="after"/> (0: from the start). Returns the entries and whether more follow.
+    /// </summary>
+    public static async Task<(IReadOnlyList<AuditEntry> Items, bool More)> QueryAsync(
+        IQuerySession session, Guid orgId, AuditQuery q, long after, int limit, CancellationToken ct)
     {
-        var query = session.Query<AuditEntry>().Where(a => a.OrgId == orgId && a.Id > afterSequence);
-        if (filter.Action is { Length: > 0 } action)
+        var query = session.Query<AuditEntry>().Where(a => a.OrgId == orgId);
+        if (after > 0)
+        {
+            query = q.Newest ? query.Where(a => a.Id < after) : query.Where(a => a.Id > after);
+        }
+
+        if (q.Action is { } action)
         {
             query = query.Where(a => a.Action == action);
         }
 
-        if (filter.Actor is { Length: > 0 } actor)
+        if (q.Outcome is { } outcome)
+        {
+            query = query.Where(a => a.Outcome == outcome);
+        }
+
+        if (q.Actor is { } actor)
         {
             query = query.Where(a => a.Actor == actor);
         }
 
-        if (filter.StreamId is { } streamId)
+        if (q.WorkspaceId is { } workspace)
         {
-            query = query.Where(a => a.StreamId == streamId);
+            query = query.Where(a => a.WorkspaceId == workspace);
         }
 
-        if (filter.From is { } from)
+        if (q.TargetId is { } target)
         {
-            query = query.Where(a => a.At >= from);
+            query = query.Where(a => a.TargetId == target);
         }
 
-        if (filter.To is { } to)
+        if (q.TargetType is { } targetType)
         {
-            query = query.Where(a => a.At < to);
+            query = query.Where(a => a.TargetType == targetType);
         }
 
-        var rows = await query.OrderBy(a => a.Id).Take(limit + 1).ToListAsync(ct);
-        return rows.Count > limit
-            ? new Page<AuditEntry>(rows.Take(limit).ToList(), Cursor.Encode(rows[limit - 1].Id))
-            : new Page<AuditEntry>(rows, null);
+        if (q.StreamId is { } stream)
+        {
+            query = query.Where(a => a.StreamId == stream);
+        }
+
+        if (q.CorrelationId is { } correlation)
+        {
+            query = query.Where(a => a.CorrelationId == correlation);
+        }
+
+        if (q.From is { } from)
+        {
+            query = query.Where(a => a.RecordedAt >= from);
+        }
+
+        if (q.To is { } to)
+        {
+            query = query.Where(a => a.RecordedAt < to);
+        }
+
+        query = q.Newest ? query.OrderByDescending(a => a.Id) : query.OrderBy(a => a.Id);
+        var rows = await query.Take(limit + 1).ToListAsync(ct);
+        return rows.Count > limit ? (rows.Take(limit).ToList(), true) : (rows, false);
     }
+
+    /// <summary>The chain head of every org (or of one), as the projection left it.</summary>
+    public static async Task<IReadOnlyList<AuditChainHead>> HeadsAsync(IQuerySession session, CancellationToken ct) =>
+        await session.Query<AuditChainHead>().ToListAsync(ct);
+
+    /// <summary>The page type the API answers with (the cursor is made by the API, bound to the org).</summary>
+    public static Page<AuditEntry> Page(IReadOnlyList<AuditEntry> items, string? next) => new(items, next);
 }

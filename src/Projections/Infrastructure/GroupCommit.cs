@@ -82,6 +82,11 @@ internal sealed class PendingAppend<TState>(
             e.UserName = context.Actor;
             e.CorrelationId = context.CorrelationId;
             e.CausationId = context.CausationId;
+            if (context.ActorRole is { } role)
+            {
+                e.SetHeader(WriteContext.ActorRoleHeader, role);
+            }
+
             stream.AppendOne(e);
         }
     }

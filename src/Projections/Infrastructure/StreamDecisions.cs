@@ -9,7 +9,12 @@ namespace EnvForge.Projections.Infrastructure;
 /// <param name="Actor">The user subject, or <c>system:...</c> for a workflow step.</param>
 /// <param name="CorrelationId">One per request or workflow run.</param>
 /// <param name="CausationId">What caused this write within the correlation (an activity, a signal), when known.</param>
-public sealed record WriteContext(string Actor, string? CorrelationId = null, string? CausationId = null);
+/// <param name="ActorRole">The role a user acts in, in the org the write is about (the API path fills it); null for workflow steps.</param>
+public sealed record WriteContext(string Actor, string? CorrelationId = null, string? CausationId = null, string? ActorRole = null)
+{
+    /// <summary>The event header that carries <see cref="ActorRole"/>.</summary>
+    public const string ActorRoleHeader = "actor_role";
+}
 
 public enum DecisionStatus
 {
@@ -211,6 +216,10 @@ public static class StreamDecisions
         session.CorrelationId = context.CorrelationId;
         session.CausationId = context.CausationId;
         session.LastModifiedBy = context.Actor;
+        if (context.ActorRole is { } role)
+        {
+            session.SetHeader(WriteContext.ActorRoleHeader, role);
+        }
     }
 
     /// <summary>No keyed reads beside the stream.</summary>
