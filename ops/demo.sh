@@ -98,6 +98,13 @@ call PUT "/orgs/$org/secrets/envforge/sample/greeting" "$alice" "{\"value\":\"he
 call PUT "/orgs/$org/secrets/envforge/sample/admin-token" "$alice" "{\"value\":\"token-$RANDOM$RANDOM\"}" >/dev/null
 ok "$(call GET "/orgs/$org/secrets" "$alice")"
 
+step "open the org's wallet (the spend stop: no workspace runs on an empty wallet)"
+call POST "/orgs/$org/wallet" "$alice" '{"currency":"EUR"}' >/dev/null
+# Top-ups go through Stripe, which this machine cannot reach; the runtime here is your own machine's, so the Owner sets
+# its rate to 0 and the meter still runs (receipts at 0). On AWS, top up: POST /orgs/{org}/wallet/top-ups.
+call PUT "/orgs/$org/wallet/rate" "$alice" '{"ratePerServiceMinute":0}' >/dev/null
+ok "wallet open in EUR, rate 0 per service-minute: covers the minimum runtime = $(call GET "/orgs/$org/wallet" "$alice" | json coversMinimumRuntime)"
+
 step "create a workspace from the sample repository (its envforge.yml, at the branch's head)"
 repo="$ENVFORGE_DATA_DIR/demo/sample-app"
 rm -rf "$repo"

@@ -6,6 +6,7 @@ using EnvForge.Api.DevLinks;
 using EnvForge.Api.Gateway;
 using EnvForge.Api.Infrastructure;
 using EnvForge.Domain.DevLinks;
+using EnvForge.Projections.Audit;
 using EnvForge.Projections.DevLinks;
 using EnvForge.Workflows.Workspaces;
 using Microsoft.AspNetCore.Http;
@@ -50,6 +51,8 @@ internal static class GatewayProfile
             .AddSingleton(DispatchProxy.Create<Marten.IDocumentStore, NoDatabase>()); // a valid, awake link needs no database
         services.AddOptions<GatewayOptions>().Configure(o => o.UpstreamTemplate = "http://127.0.0.1:{port}");
         services.AddOptions<DevLinkDirectoryOptions>().Configure(o => o.MaxStaleness = TimeSpan.FromDays(1));
+        services.AddOptions<AuditOptions>();
+        services.AddSingleton<IGatewayRefusals, RefusalRecorder>(); // counts refusals in memory; never flushed here
         services.AddDevLinkGatewayParts(); // the API's own registration of the gateway's parts
         using var provider = services.BuildServiceProvider();
         DevLinkGateway gateway;

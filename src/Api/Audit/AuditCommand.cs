@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using EnvForge.Api.Infrastructure;
+using EnvForge.Domain.Audit;
 using EnvForge.Projections.Audit;
 using EnvForge.Projections.Infrastructure;
 using Marten;
@@ -57,37 +58,13 @@ public static class AuditCommand
             }
 
             trusted ??= [];
-            trusted.AddRange(ReadKeys(rest[++i]));
+            trusted.AddRange(AuditPublicKey.Read(rest[++i]));
         }
 
         var result = AuditVerifier.VerifyFile(file, trusted);
         output.WriteLine(result.Describe());
         return result.Valid ? 0 : 1;
     }
-
-    /// <summary>A key given inline (<c>ID=BASE64-SPKI</c>) or a file: the JSON of <c>GET /audit/public-keys</c>, or lines of <c>ID=BASE64-SPKI</c>.</summary>
-    public static IEnumerable<AuditPublicKey> ReadKeys(string value)
-    {
-        if (!File.Exists(value))
-        {
-            var (id, key) = Split(value);
-            return [new AuditPublicKey(id, AuditSigningKeys.Algorithm, key, false)];
-        }
-
-        var text = File.ReadAllText(value).Trim();
-        if (text.StartsWith('{'))
-        {
-            using var doc = JsonDocument.Parse(text);
-            return [.. doc.RootElement.GetProperty("keys").EnumerateArray().Select(k => new AuditPublicKey(
-                k.GetProperty("keyId").GetString()!, k.GetProperty("algorithm").GetString()!, k.GetProperty("publicKey").GetString()!, false))];
-        }
-
-        return [.. text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Split)
-            .Select(p => new AuditPublicKey(p.Id, AuditSigningKeys.Algorithm, p.Key, false))];
-    }
-
-    private static (string Id, string Key) Split(string value) =>
-        value.Split('=', 2) is [var id, var key] && id.Length > 0 ? (id, key) : throw new FormatException($"not a key file or KEYID=BASE64: {value}");
 
     /// <summary>Rebuilds one projection (or <c>--all</c>) of the store at <paramref name="connectionString"/>, printing progress; 0 when every rebuilt read model equals the one it replaced.</summary>
     public static async Task<int> RebuildAsync(string connectionString, string name, TextWriter output, TextWriter error)

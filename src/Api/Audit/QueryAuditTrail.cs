@@ -1,4 +1,5 @@
 using EnvForge.Api.Infrastructure;
+using EnvForge.Domain.Audit;
 using EnvForge.Projections.Audit;
 using EnvForge.Projections.Infrastructure;
 using Marten;

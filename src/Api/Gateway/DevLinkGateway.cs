@@ -1,5 +1,7 @@
 using EnvForge.Api.DevLinks;
 using EnvForge.Domain.DevLinks;
+using EnvForge.Projections.Audit;
+using EnvForge.Projections.DevLinks;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace EnvForge.Api.Gateway;
@@ -10,22 +12,23 @@ namespace EnvForge.Api.Gateway;
 /// origin (<see cref="LinkHosts"/>), what the request is (<see cref="RequestKinds"/>), its path (<see cref="GatewayPaths"/>),
 /// opening a link (<see cref="LinkOpening"/>), the session cookie (<see cref="SessionCookie"/>), the access rules against
 /// the in-memory directory (<see cref="LinkAccess"/>), what is open through a link (<see cref="LiveRequests"/>), waking the
-/// workspace (<see cref="KeepAwake"/>) and the hop to the app (<see cref="UpstreamForwarder"/>).
+/// workspace (<see cref="KeepAwake"/>) and the hop to the app (<see cref="UpstreamForwarder"/>). What a caller is refused on
+/// a known link is counted for the audit trail (<see cref="IGatewayRefusals"/>: a counter, no I/O on this path).
 /// </summary>
 public sealed class DevLinkGateway(
     LinkHosts hosts, LinkOpening opening, SessionCookie sessions, LinkAccess access, LiveRequests live, KeepAwake keepAwake, UpstreamForwarder upstream,
-    TimeProvider time)
+    DevLinkDirectory directory, IGatewayRefusals refusals, TimeProvider time)
 {
     public const string OpenPath = LinkOpening.Path;
 
     private static readonly Refusal NoLinkHere = new(StatusCodes.Status404NotFound, "No dev link lives at this address.");
-    private static readonly Refusal MethodNotAllowed = new(StatusCodes.Status405MethodNotAllowed, "This method is not allowed through a dev link.");
+    private static readonly Refusal MethodNotAllowed = new(StatusCodes.Status405MethodNotAllowed, "This method is not allowed through a dev link.", Code: "method");
     private static readonly Refusal TwoSessions = new(
-        StatusCodes.Status400BadRequest, "This request carries more than one dev-link session cookie; clear this site's cookies and open the link again.");
-    private static readonly Refusal NotCanonical = new(StatusCodes.Status400BadRequest, "This path is not in canonical form.");
-    private static readonly Refusal NeverReachable = new(StatusCodes.Status403Forbidden, "This surface is never reachable through a dev link.");
-    private static readonly Refusal NotAWebSocket = new(StatusCodes.Status400BadRequest, "Only valid WebSocket handshakes are upgraded through a dev link.");
-    private static readonly Refusal ForeignOrigin = new(StatusCodes.Status403Forbidden, "This request comes from another origin than the dev link's own.");
+        StatusCodes.Status400BadRequest, "This request carries more than one dev-link session cookie; clear this site's cookies and open the link again.", Code: "two_sessions");
+    private static readonly Refusal NotCanonical = new(StatusCodes.Status400BadRequest, "This path is not in canonical form.", Code: "not_canonical");
+    private static readonly Refusal NeverReachable = new(StatusCodes.Status403Forbidden, "This surface is never reachable through a dev link.", Code: "blocked_path");
+    private static readonly Refusal NotAWebSocket = new(StatusCodes.Status400BadRequest, "Only valid WebSocket handshakes are upgraded through a dev link.", Code: "not_websocket");
+    private static readonly Refusal ForeignOrigin = new(StatusCodes.Status403Forbidden, "This request comes from another origin than the dev link's own.", Code: "foreign_origin");
 
     /// <summary>Whether a request is for the gateway (its host is a link's host) rather than the API.</summary>
     public bool IsGatewayHost(HttpContext http) => hosts.IsGatewayHost(http);
@@ -51,7 +54,7 @@ public sealed class DevLinkGateway(
         var kind = RequestKinds.Of(http);
         if (kind == RequestKind.ForbiddenMethod)
         {
-            await MethodNotAllowed.WriteAsync(http);
+            await RefuseAsync(http, linkId, MethodNotAllowed);
             return;
         }
 
@@ -71,7 +74,7 @@ public sealed class DevLinkGateway(
         var presence = sessions.Read(http.Request, out var cookie);
         if (presence == SessionPresence.Conflicting)
         {
-            await TwoSessions.WriteAsync(http);
+            await RefuseAsync(http, linkId, TwoSessions);
             return;
         }
 
@@ -82,14 +85,14 @@ public sealed class DevLinkGateway(
         var admission = access.Admit(linkId, session, time.GetUtcNow());
         if (admission.Refusal is { } refused)
         {
-            await refused.WriteAsync(http);
+            await RefuseAsync(http, linkId, refused);
             return;
         }
 
         // 6. The path is canonical and not a surface any link opens.
         if (verdict != PathVerdict.Clean)
         {
-            await (verdict == PathVerdict.Trick ? NotCanonical : NeverReachable).WriteAsync(http);
+            await RefuseAsync(http, linkId, verdict == PathVerdict.Trick ? NotCanonical : NeverReachable);
             return;
         }
 
@@ -97,21 +100,21 @@ public sealed class DevLinkGateway(
         var destination = access.Allow(admission.Link!, surface);
         if (destination.Refusal is { } closed)
         {
-            await closed.WriteAsync(http);
+            await RefuseAsync(http, linkId, closed);
             return;
         }
 
         // 8. An upgrade that is not a valid WebSocket handshake goes no further (whatever follows it is the raw connection).
         if (kind == RequestKind.InvalidUpgrade)
         {
-            await NotAWebSocket.WriteAsync(http);
+            await RefuseAsync(http, linkId, NotAWebSocket);
             return;
         }
 
         // 9. A request that acts (a handshake, an unsafe method) comes from the link's own origin.
         if (!hosts.IsFromOwnOrigin(http, linkId, kind == RequestKind.WebSocketHandshake))
         {
-            await ForeignOrigin.WriteAsync(http);
+            await RefuseAsync(http, linkId, ForeignOrigin);
             return;
         }
 
@@ -131,5 +134,16 @@ public sealed class DevLinkGateway(
         {
             await ended.WriteAsync(http);
         }
+    }
+
+    /// <summary>Answers the refusal; one of a caller's request on a link the directory knows is counted for the audit trail.</summary>
+    private Task RefuseAsync(HttpContext http, Guid linkId, Refusal refusal)
+    {
+        if (refusal.Code is { } code && directory.TryGetLink(linkId, out var link))
+        {
+            refusals.Refused(link.OrgId, linkId, link.WorkspaceId, code);
+        }
+
+        return refusal.WriteAsync(http);
     }
 }

@@ -25,11 +25,11 @@ public sealed class LinkAccess(DevLinkDirectory directory, TimeProvider time, IO
 
     public const string NotShared = "This dev link is not shared with you.";
 
-    private static readonly Refusal NoSession = new(StatusCodes.Status401Unauthorized, "Open this dev link with its full URL first.");
-    private static readonly Refusal Rotated = new(StatusCodes.Status401Unauthorized, "This dev link's session is no longer valid (the link was rotated).");
-    private static readonly Refusal Ended = new(StatusCodes.Status410Gone, "This dev link was revoked or has expired.");
-    private static readonly Refusal SignIn = new(StatusCodes.Status401Unauthorized, SignInToOpen);
-    private static readonly Refusal NotSharedWithYou = new(StatusCodes.Status403Forbidden, NotShared);
+    private static readonly Refusal NoSession = new(StatusCodes.Status401Unauthorized, "Open this dev link with its full URL first.", Code: "no_session");
+    private static readonly Refusal Rotated = new(StatusCodes.Status401Unauthorized, "This dev link's session is no longer valid (the link was rotated).", Code: "rotated");
+    private static readonly Refusal Ended = new(StatusCodes.Status410Gone, "This dev link was revoked or has expired.", Code: "ended");
+    private static readonly Refusal SignIn = new(StatusCodes.Status401Unauthorized, SignInToOpen, Code: "sign_in");
+    private static readonly Refusal NotSharedWithYou = new(StatusCodes.Status403Forbidden, NotShared, Code: "not_shared");
     private static readonly Refusal NotRunning = new(StatusCodes.Status503ServiceUnavailable, "The workspace is not running.", RetryAfter: 30);
     private static readonly Refusal Stale = new(
         StatusCodes.Status503ServiceUnavailable, "The gateway cannot check links right now; try again in a moment.", RetryAfter: 2);
@@ -71,7 +71,7 @@ public sealed class LinkAccess(DevLinkDirectory directory, TimeProvider time, IO
     {
         if (!link.Surfaces.Contains(surface))
         {
-            return new(null, 0, new(StatusCodes.Status403Forbidden, $"This link does not open the {surface} surface."));
+            return new(null, 0, new(StatusCodes.Status403Forbidden, $"This link does not open the {surface} surface.", Code: "surface"));
         }
 
         if (!directory.TryGetRuntime(link.WorkspaceId, out var runtime) || !runtime.Live || runtime.OrgId != link.OrgId
@@ -82,7 +82,7 @@ public sealed class LinkAccess(DevLinkDirectory directory, TimeProvider time, IO
 
         return service.Kind == ServiceKind.App
             ? new(runtime, service.Port, null)
-            : new(null, 0, new(StatusCodes.Status403Forbidden, $"This service is a {service.Kind.ToString().ToLowerInvariant()} service, private to its workspace: no dev link opens it."));
+            : new(null, 0, new(StatusCodes.Status403Forbidden, $"This service is a {service.Kind.ToString().ToLowerInvariant()} service, private to its workspace: no dev link opens it.", Code: "private_service"));
     }
 
     /// <summary>Both checks, for a request already under way: null while it may go on, else why it must stop.</summary>

@@ -3,7 +3,11 @@ using System.Globalization;
 namespace EnvForge.Api.Gateway;
 
 /// <summary>A request the gateway answers itself: the status, a detail that never echoes a token, a cookie or the path, and when to retry.</summary>
-public sealed record Refusal(int Status, string Detail, int? RetryAfter = null)
+/// <param name="Code">
+/// For a refusal of what a caller asked (not of the gateway's or the workspace's state), a short stable reason the audit trail
+/// counts per link (<see cref="EnvForge.Projections.Audit.IGatewayRefusals"/>); null for the rest (asleep, stale directory).
+/// </param>
+public sealed record Refusal(int Status, string Detail, int? RetryAfter = null, string? Code = null)
 {
     /// <summary>Writes the refusal as a plain ProblemDetails answer (whatever the response held so far is dropped).</summary>
     public Task WriteAsync(HttpContext http)

@@ -1,6 +1,7 @@
 using System.Text;
 using EnvForge.Api.Infrastructure;
 using EnvForge.Domain.Wallet;
+using EnvForge.Projections.Audit;
 using EnvForge.Projections.Infrastructure;
 using EnvForge.Projections.Wallet;
 using EnvForge.Workflows.Wallet;
@@ -35,8 +36,8 @@ internal static partial class StripeWebhookHandler
         var verified = verifier.Verify(payload, http.Request.Headers["Stripe-Signature"].ToString());
         if (verified.Event is not { } stripeEvent)
         {
-            // AUDIT HOOK: the one place a refused webhook is recorded (IWebhookRefusals; a no-op until the audit trail takes it).
-            await refusals.RecordAsync(new WebhookRefusal("stripe", verified.Refusal!, http.Connection.RemoteIpAddress?.ToString(), time.GetUtcNow()), ct);
+            // Counted for the audit trail, which records each burst of refusals once per window (never the body or its signature).
+            refusals.Refused("stripe", verified.Refusal!);
             LogRefused(logger, verified.Refusal!);
             return Problems.Problem(StatusCodes.Status400BadRequest, $"webhook.{verified.Refusal}", "Webhook refused",
                 "The delivery's Stripe signature could not be verified; nothing was applied.");

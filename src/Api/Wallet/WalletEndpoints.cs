@@ -1,6 +1,4 @@
 using EnvForge.Api.Infrastructure;
-using EnvForge.Projections.Wallet;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace EnvForge.Api.Wallet;
 
@@ -9,8 +7,8 @@ public sealed class WalletEndpoints : IApiCapability
 {
     public void AddServices(WebApplicationBuilder builder)
     {
+        // A refused delivery is reported to the audit trail's IWebhookRefusals (registered by the Audit capability).
         builder.Services.AddSingleton<StripeWebhookVerifier>();
-        builder.Services.TryAddSingleton<IWebhookRefusals, NoWebhookRefusals>();
     }
 
     public void MapEndpoints(IEndpointRouteBuilder app)

@@ -1,12 +1,14 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using EnvForge.Cli.Infrastructure;
+using EnvForge.Domain.Audit;
 
 namespace EnvForge.Cli.Commands;
 
 /// <summary>
 /// <c>audit tail|export|verify</c>: the org's audit trail (<c>GET /orgs/{org}/audit</c>), its export
-/// (<c>GET /orgs/{org}/audit/export?from=&amp;to=&amp;format=jsonl|csv</c>, issue 13) and the offline check of an export.
+/// (<c>GET /orgs/{org}/audit/export?from=&amp;to=&amp;format=jsonl|csv</c>) and the offline check of an export (the same
+/// <see cref="AuditVerifier"/> as <c>EnvForge.Api audit verify</c>, BCL only: no server, no database).
 /// </summary>
 public static class AuditCommands
 {
@@ -58,10 +60,44 @@ public static class AuditCommands
             }
         });
 
-        var exported = new Argument<string>("FILE");
-        var verify = new Command("verify", "Check an exported file offline: the hash chain, the signed digests").With(exported).Does((_, _, _) =>
-            throw new CliException(ExitCodes.NotOnThisServer,
-                "verifying an export is not available in this CLI yet: it arrives with the audit trail's signed export format (issue 13). Until then use `EnvForge.Api audit verify FILE` where the server has it."));
+        var exported = new Argument<string>("FILE") { Description = "An export (jsonl or csv) from `envforge audit export`" };
+        var keys = new Option<string[]>("--public-key")
+        {
+            Description = "A key you trust: KEYID=BASE64-SPKI, or a file (the JSON of GET /audit/public-keys, or KEYID=BASE64 lines); "
+                + "left out, the keys the export carries",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var verify = new Command("verify", "Check an export offline, with no server: every entry's hash, the chain, the seals and the signatures")
+            .With(exported, keys).Does((parse, cli, _) =>
+            {
+                var file = parse.GetValue(exported)!;
+                if (!File.Exists(file))
+                {
+                    throw new CliException(ExitCodes.Usage, $"no such file: {file}");
+                }
+
+                List<AuditPublicKey>? trusted = null;
+                try
+                {
+                    foreach (var key in parse.GetValue(keys) ?? [])
+                    {
+                        (trusted ??= []).AddRange(AuditPublicKey.Read(key));
+                    }
+                }
+                catch (Exception ex) when (ex is FormatException or System.Text.Json.JsonException or KeyNotFoundException or IOException)
+                {
+                    throw new CliException(ExitCodes.Usage, $"--public-key: {ex.Message}");
+                }
+
+                var result = AuditVerifier.VerifyFile(file, trusted);
+                if (!result.Valid)
+                {
+                    throw new CliException(ExitCodes.NotVerified, result.Describe());
+                }
+
+                cli.Out.Line(result.Describe());
+                return Task.CompletedTask;
+            });
         return new Command("audit", "The org's audit trail").With(tail, export, verify);
     }
 }

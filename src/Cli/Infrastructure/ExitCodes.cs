@@ -31,6 +31,9 @@ public static class ExitCodes
 
     /// <summary>The server could not be reached.</summary>
     public const int Unreachable = 9;
+
+    /// <summary>An audit export did not verify: an entry, a link of its chain, a seal or a signature is not what it says.</summary>
+    public const int NotVerified = 10;
 }
 
 /// <summary>A failure the CLI reports as one message and an exit code.</summary>

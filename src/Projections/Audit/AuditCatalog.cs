@@ -5,6 +5,7 @@ using EnvForge.Domain.Common;
 using EnvForge.Domain.DevLinks;
 using EnvForge.Domain.Elevation;
 using EnvForge.Domain.Organizations;
+using EnvForge.Domain.Wallet;
 using EnvForge.Domain.Workspaces;
 
 namespace EnvForge.Projections.Audit;
@@ -38,7 +39,7 @@ public static partial class AuditCatalog
     public static IReadOnlySet<string> TargetTypes { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
         "organization", "member", "aws_connection", "root_policy", "dev_link_policy", "workspace_policy", "workspace", "dev_link",
-        "elevation", "webhook", "stream",
+        "elevation", "webhook", "wallet", "top_up", "refund", "stream",
     };
 
     /// <summary>The action code of an event type with the stored name <paramref name="eventName"/>.</summary>
@@ -55,6 +56,7 @@ public static partial class AuditCatalog
             IWorkspaceEvent w => Workspace(action, w),
             IDevLinkEvent l => DevLink(action, l, workspaceOf(l.LinkId)),
             IElevationEvent g => Elevation(action, g, workspaceOf(g.GrantId)),
+            IWalletEvent m => Wallet(action, m),
             IAuditRecordEvent r => Record(action, r),
 
             // Not described yet (say, a capability merged after this catalog): its code and stream, no detail.
@@ -171,6 +173,50 @@ public static partial class AuditCatalog
             _ => Facts(action, "elevation", id, workspace),
         };
     }
+
+    /// <summary>Amounts in the wallet's minor units, with the balance after; Stripe's object ids, never a payment method or customer.</summary>
+    private static AuditFacts Wallet(string action, IWalletEvent e)
+    {
+        var wallet = e.WalletId.ToString("D");
+        return e switch
+        {
+            WalletOpened o => Facts(action, "wallet", wallet, null, ("currency", o.Currency)),
+            TopUpRequested r => Facts(action, "top_up", Id(r.TopUpId), null,
+                ("amount", Number(r.Amount)), ("currency", r.Currency), ("automatic", r.Automatic ? "true" : "false")),
+            TopUpPaymentStarted p => Facts(action, "top_up", Id(p.TopUpId), null, ("paymentIntent", p.PaymentIntentId), ("status", p.Status)),
+            WalletCredited c => Facts(action, "top_up", Id(c.TopUpId), null,
+                ("amount", Number(c.Amount)), ("balanceAfter", Number(c.BalanceAfter)), ("paymentIntent", c.PaymentIntentId)),
+            TopUpFailed f => Facts(action, "top_up", Id(f.TopUpId), null, ("reason", f.Reason)) with { Outcome = AuditOutcomes.Failed },
+            RefundRequested r => Facts(action, "refund", Id(r.RefundId), null,
+                ("topUpId", Id(r.TopUpId)), ("amount", Number(r.Amount)), ("balanceAfter", Number(r.BalanceAfter))),
+            RefundIssued r => Facts(action, "refund", Id(r.RefundId), null, ("topUpId", Id(r.TopUpId)), ("amount", Number(r.Amount)), ("stripeRefund", r.StripeRefundId)),
+            RefundFailed r => Facts(action, "refund", Id(r.RefundId), null,
+                ("topUpId", Id(r.TopUpId)), ("amount", Number(r.Amount)), ("reason", r.Reason), ("balanceAfter", Number(r.BalanceAfter))) with
+            {
+                Outcome = AuditOutcomes.Failed,
+            },
+            ChargeRefunded r => Facts(action, "top_up", Id(r.TopUpId), null,
+                ("refunded", Number(r.Refunded)), ("debited", Number(r.Debited)), ("uncovered", Number(r.Uncovered)), ("balanceAfter", Number(r.BalanceAfter))),
+            WalletDisputed d => Facts(action, "top_up", Id(d.TopUpId), null,
+                ("dispute", d.DisputeId), ("amount", Number(d.Amount)), ("debited", Number(d.Debited)), ("uncovered", Number(d.Uncovered)),
+                ("balanceAfter", Number(d.BalanceAfter))),
+            UsageDebited d => Facts(action, "wallet", wallet, d.WorkspaceId,
+                ("minutes", Number(d.Minutes)), ("services", string.Join(",", d.Services)), ("rate", Number(d.Rate)), ("amount", Number(d.Amount)),
+                ("balanceAfter", Number(d.BalanceAfter))),
+            UsageSettled u => Facts(action, "wallet", wallet, u.WorkspaceId,
+                ("minutesUsed", Number(u.MinutesUsed)), ("minutesPaid", Number(u.MinutesPaid)), ("charged", Number(u.Charged)),
+                ("returned", Number(u.Returned)), ("balanceAfter", Number(u.BalanceAfter))),
+            LowBalanceThresholdCrossed t => Facts(action, "wallet", wallet, null, ("percentSpent", Number(t.PercentSpent)), ("balance", Number(t.Balance))),
+            AutoTopUpChanged a => Facts(action, "wallet", wallet, null, a.Settings is { } on
+                ? [("threshold", Number(on.Threshold)), ("amount", Number(on.Amount)), ("maxPerDay", Number(on.MaxPerDay))]
+                : [("automatic", "off")]),
+            RuntimeRateChanged r => Facts(action, "wallet", wallet, null, ("ratePerServiceMinute", Number(r.RatePerServiceMinute))),
+            PaymentMethodSet => Facts(action, "wallet", wallet, null), // which card is Stripe's business: no ids here
+            _ => Facts(action, "wallet", wallet, null),
+        };
+    }
+
+    private static string Id(Guid id) => id.ToString("D");
 
     private static AuditFacts Record(string action, IAuditRecordEvent e) => e switch
     {

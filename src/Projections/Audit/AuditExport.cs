@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using EnvForge.Domain.Audit;
 using Marten;
 
 namespace EnvForge.Projections.Audit;

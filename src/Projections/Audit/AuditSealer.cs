@@ -1,3 +1,4 @@
+using EnvForge.Domain.Audit;
 using Marten;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

@@ -1,3 +1,4 @@
+using EnvForge.Domain.Audit;
 using EnvForge.Projections.Infrastructure;
 using Marten;
 

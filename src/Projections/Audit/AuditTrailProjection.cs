@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EnvForge.Domain.Audit;
 using EnvForge.Domain.Common;
 using EnvForge.Domain.DevLinks;
 using EnvForge.Domain.Elevation;

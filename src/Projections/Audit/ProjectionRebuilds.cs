@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using EnvForge.Domain.Audit;
 using JasperFx.Events.Daemon;
 using JasperFx.Events.Projections;
 using Marten;
@@ -85,8 +86,10 @@ public sealed class ProjectionRebuilds(IDocumentStore store, TimeProvider time, 
             var before = await DigestsAsync(tables, ct);
             var heads = projection == AuditTrailProjection.Name ? await HeadsAsync(ct) : null;
 
-            using var daemon = services.GetService<Marten.Events.Daemon.Coordination.IProjectionCoordinator>()?.DaemonForMainDatabase()
-                ?? await store.BuildProjectionDaemonAsync();
+            // The running daemon when this process has one (it is the coordinator's: never disposed here), else one of our own.
+            var running = services.GetService<Marten.Events.Daemon.Coordination.IProjectionCoordinator>()?.DaemonForMainDatabase();
+            using var owned = running is null ? await store.BuildProjectionDaemonAsync() : null;
+            var daemon = running ?? owned!;
             var rebuild = daemon.RebuildProjectionAsync(projection, TimeSpan.FromHours(12), ct);
             while (await Task.WhenAny(rebuild, Task.Delay(TimeSpan.FromMilliseconds(500), ct)) != rebuild)
             {

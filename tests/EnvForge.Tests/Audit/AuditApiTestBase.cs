@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using EnvForge.Api.Audit;
 using EnvForge.Api.Organizations;
+using EnvForge.Domain.Audit;
 using EnvForge.Projections.Audit;
 using EnvForge.Projections.Infrastructure;
 using EnvForge.Tests.Infrastructure;

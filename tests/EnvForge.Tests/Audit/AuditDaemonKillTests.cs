@@ -1,5 +1,6 @@
 using System.Net;
 using EnvForge.Api.Organizations;
+using EnvForge.Domain.Audit;
 using EnvForge.Domain.Common;
 using EnvForge.Projections.Audit;
 using EnvForge.Projections.Infrastructure;

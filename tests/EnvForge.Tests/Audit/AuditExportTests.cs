@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using EnvForge.Domain.Audit;
 using EnvForge.Projections.Audit;
 using EnvForge.Tests.Infrastructure;
 

@@ -1,4 +1,5 @@
 using System.Net;
+using EnvForge.Domain.Audit;
 using EnvForge.Projections.Audit;
 using EnvForge.Tests.Infrastructure;
 

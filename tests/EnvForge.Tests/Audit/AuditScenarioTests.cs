@@ -71,6 +71,9 @@ public sealed class AuditScenarioTests(PostgresServer postgres) : AuditApiTestBa
         await (await As("adam").PutAsJsonAsync($"/orgs/{org}/root-policy",
             new { mode = "BreakGlass", maximumWindowMinutes = 60, approvalsRequired = 1, pendingDeadlineMinutes = 60 })).AssertStatusAsync(HttpStatusCode.OK);
 
+        // A wallet that pays the minimum runtime (opened and topped up as its workflow and Stripe's webhook would).
+        await EnvForge.Tests.Wallet.WalletSeed.FundAsync(Api.Store, org);
+
         // A workspace: declared through the API, provisioned by its workflow's activities.
         var created = await As("dora").PostJsonAsync($"/orgs/{org}/workspaces", new
         {
@@ -137,8 +140,6 @@ public sealed class AuditScenarioTests(PostgresServer postgres) : AuditApiTestBa
 
         await (await As("alice").DeleteAsync($"/orgs/{org}/members/sue")).AssertStatusAsync(HttpStatusCode.NoContent);
 
-        // WALLET (issue 12): when the wallet lands, top up and spend here, and add its wallet.* codes (top-up requested,
-        // credited, debited, threshold crossed ...) to the expected story below. Nothing of the wallet exists on this branch.
         await SealAsync();
         var trail = await TrailAsync(org);
 
@@ -147,6 +148,8 @@ public sealed class AuditScenarioTests(PostgresServer postgres) : AuditApiTestBa
             ("organization.registered", "success"), ("organization.member_added", "success"),
             ("organization.member_added", "success"), ("organization.member_added", "success"), ("organization.member_added", "success"),
             ("organization.member_added", "success"), ("organization.aws_connected", "success"), ("organization.root_policy_changed", "success"),
+            ("wallet.opened", "success"), ("wallet.payment_method_set", "success"), ("wallet.top_up_requested", "success"),
+            ("wallet.top_up_payment_started", "success"), ("wallet.credited", "success"),
             ("workspace.created", "success"), ("workspace.provisioning_started", "success"), ("workspace.provisioning_step_completed", "success"),
             ("workspace.provisioning_step_completed", "success"), ("workspace.placed", "success"), ("workspace.provisioning_step_completed", "success"),
             ("workspace.ready", "success"), ("workspace.woke", "success"),
@@ -175,6 +178,8 @@ public sealed class AuditScenarioTests(PostgresServer postgres) : AuditApiTestBa
         Assert.Equal(("gateway", "gateway"), (byAction("dev_link.first_used").Actor, byAction("dev_link.first_used").ActorKind));
         Assert.Equal("not during the freeze", byAction("elevation.denied").Detail["reason"]);
         Assert.Equal("****9012", byAction("organization.aws_connected").Detail["accountHint"]);
+        Assert.Equal(("100000", "100000"), (byAction("wallet.credited").Detail["amount"], byAction("wallet.credited").Detail["balanceAfter"]));
+        Assert.Empty(byAction("wallet.payment_method_set").Detail); // which card is Stripe's business
 
         // Support's questions, each one query.
         Assert.Equal(3, (await TrailAsync(org, "outcome=success&action=elevation.requested")).Count);

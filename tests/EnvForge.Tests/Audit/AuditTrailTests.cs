@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using EnvForge.Api.Organizations;
+using EnvForge.Domain.Audit;
 using EnvForge.Projections.Audit;
 using EnvForge.Projections.Infrastructure;
 using EnvForge.Tests.Infrastructure;

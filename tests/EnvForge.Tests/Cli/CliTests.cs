@@ -111,15 +111,45 @@ public sealed class CliTests(PostgresServer postgres) : AuthTestBase(postgres)
         Assert.Equal(2, noOrg.ExitCode);
         Assert.Equal(2, (await cli.RunAsync("workspaces", "frobnicate")).ExitCode);
 
-        foreach (var command in new[] { new[] { "wallet", "balance" }, ["wallet", "top-up", "1000"], ["audit", "export"] })
-        {
-            var absent = await cli.RunAsync([.. command, "--org", org]);
-            Assert.True(absent.ExitCode == 8, absent.All);
-            Assert.Contains("not available on this server", absent.Stderr, StringComparison.Ordinal);
-        }
-
         var json = await cli.RunAsync("workspaces", "show", Guid.NewGuid().ToString(), "--org", org, "--json");
         Assert.Equal(5, (int)JsonNode.Parse(json.Stdout)!["exitCode"]!);
+    }
+
+    [Fact]
+    public async Task The_wallet_and_the_audit_trail_from_the_CLI_an_export_verifies_offline_and_a_tampered_one_exits_10()
+    {
+        using var cli = await OwnerCliAsync();
+        var org = (string)Json(await cli.RunAsync("orgs", "create", "Acme", "--json"))["id"]!;
+        var wallet = Json(await cli.RunAsync("wallet", "balance", "--org", org, "--json"));
+        Assert.Equal((0L, false), ((long)wallet["balance"]!, (bool)wallet["open"]!));
+        var balance = await cli.RunAsync("wallet", "balance", "--org", org);
+        Assert.Contains("Covers minimum runtime", balance.Stdout, StringComparison.Ordinal);
+
+        // The projector writes the trail behind the stream: wait until the org's registration is in it.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (Json(await cli.RunAsync("audit", "tail", "--org", org, "--json"))["items"] is not JsonArray { Count: > 0 })
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the audit trail never showed the org's registration");
+            await Task.Delay(250);
+        }
+
+        var file = Path.Combine(cli.ConfigDirectory, "export.jsonl");
+        var range = new[] { "--from", DateTimeOffset.UtcNow.AddHours(-1).ToString("O"), "--to", DateTimeOffset.UtcNow.AddHours(1).ToString("O") };
+        var export = await cli.RunAsync(["audit", "export", .. range, "--out", file, "--org", org]);
+        Assert.True(export.ExitCode == 0, export.All);
+        Assert.Contains("organization.registered", await File.ReadAllTextAsync(file), StringComparison.Ordinal);
+
+        var verified = await cli.RunAsync("audit", "verify", file);
+        Assert.True(verified.ExitCode == 0, verified.All);
+
+        var lines = await File.ReadAllLinesAsync(file);
+        var entry = Array.FindIndex(lines, l => l.Contains("organization.registered", StringComparison.Ordinal));
+        lines[entry] = lines[entry].Replace("Acme", "Acne", StringComparison.Ordinal);
+        await File.WriteAllLinesAsync(file, lines);
+        var tampered = await cli.RunAsync("audit", "verify", file);
+        Assert.True(tampered.ExitCode == 10, tampered.All);
+
+        Assert.Equal(2, (await cli.RunAsync("audit", "verify", Path.Combine(cli.ConfigDirectory, "missing.jsonl"))).ExitCode);
     }
 
     [Fact]

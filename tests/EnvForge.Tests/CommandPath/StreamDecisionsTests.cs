@@ -58,7 +58,7 @@ public sealed class StreamDecisionsTests(PostgresServer postgres) : IAsyncLifeti
         var register = new RegisterOrganization(orgId, "Acme", ExternalIds.New(), "alice", null, Now);
 
         var first = await DecideAsync(orgId, _ => register);
-        var again = await DecideAsync(orgId, _ => register);
+        var again = await DecideAsync(orgId, _ => register with { Memberships = new(Actor: new Membership(Role.Owner, null)) });
 
         Assert.Equal((DecisionStatus.Appended, 2L, 2), (first.Status, first.Version, first.Events.Count));
         Assert.Equal((1, 1), (first.State!.MemberCount, first.State.OwnerCount));
@@ -71,7 +71,8 @@ public sealed class StreamDecisionsTests(PostgresServer postgres) : IAsyncLifeti
     {
         var orgId = await RegisterAsync();
 
-        var refused = await DecideAsync(orgId, _ => new RemoveMember(orgId, "alice", "alice", Now)); // the last owner
+        var owner = new Membership(Role.Owner, null);
+        var refused = await DecideAsync(orgId, _ => new RemoveMember(orgId, "alice", "alice", Now) { Memberships = new(owner, owner) }); // the last owner
 
         Assert.Equal(DecisionStatus.Rejected, refused.Status);
         Assert.Equal(OrganizationRejections.LastOwner, refused.Rejection);

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using EnvForge.Api.DevLinks;
 using EnvForge.Api.Gateway;
 using EnvForge.Api.Organizations;
+using EnvForge.Domain.Audit;
 using EnvForge.Domain.DevLinks;
 using EnvForge.Domain.Workspaces;
 using EnvForge.Projections.Audit;
@@ -670,7 +671,7 @@ public sealed class DevLinkApiTests(PostgresServer postgres) : ApiTestBase(postg
         await response.AssertStatusAsync(HttpStatusCode.OK);
         var text = await response.Content.ReadAsStringAsync();
         var trail = await response.ReadAsync<Page<AuditEntry>>();
-        Assert.Equal(["dev_link.issued.v1", "dev_link.rotated.v1", "dev_link.surfaces_changed.v1", "dev_link.revoked.v1"], trail.Items.Select(e => e.Action));
+        Assert.Equal(["dev_link.issued", "dev_link.rotated", "dev_link.surfaces_changed", "dev_link.revoked"], trail.Items.Select(e => e.Action));
         Assert.Equal([org.Developer, org.Developer, org.Developer, org.Admin], trail.Items.Select(e => e.Actor));
         Assert.All(trail.Items, e => Assert.Equal(org.Id, e.OrgId));
         Assert.Equal("revoked the dev link: demo over", trail.Items[3].Summary);

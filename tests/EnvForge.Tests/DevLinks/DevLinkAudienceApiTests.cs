@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using EnvForge.Api.DevLinks;
 using EnvForge.Api.Gateway;
+using EnvForge.Domain.Audit;
 using EnvForge.Domain.DevLinks;
 using EnvForge.Domain.Organizations;
 using EnvForge.Projections.Audit;
@@ -587,7 +588,7 @@ public sealed class DevLinkAudienceApiTests(PostgresServer postgres) : ApiTestBa
 
         await response.AssertStatusAsync(HttpStatusCode.OK);
         var trail = await response.ReadAsync<Page<AuditEntry>>();
-        Assert.Equal(["dev_link.issued.v1", "dev_link.audience_changed.v1", "dev_link.audience_changed.v1"], trail.Items.Select(e => e.Action));
+        Assert.Equal(["dev_link.issued", "dev_link.audience_changed", "dev_link.audience_changed"], trail.Items.Select(e => e.Action));
         Assert.Equal([org.Developer, org.Admin, org.Developer], trail.Items.Select(e => e.Actor));
         Assert.EndsWith($", for {org.OtherDeveloper}, every Viewer", trail.Items[0].Summary, StringComparison.Ordinal);
         Assert.Equal($"shared the dev link with {org.Auditor}, {org.Viewer}, every Admin", trail.Items[1].Summary);

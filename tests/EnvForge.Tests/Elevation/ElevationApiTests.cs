@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using EnvForge.Api.Elevation;
+using EnvForge.Domain.Audit;
 using EnvForge.Domain.Elevation;
 using EnvForge.Projections.Audit;
 using EnvForge.Projections.Infrastructure;
@@ -58,7 +59,7 @@ public sealed class ElevationApiTests(PostgresServer postgres) : ApiTestBase(pos
         Assert.Equal(version, await org.StreamVersionAsync(org.Id));
 
         await Api.CatchUpAsync();
-        var trail = await (await org.As(org.Auditor).GetAsync($"/orgs/{org.Id}/audit?action=organization.root_policy_changed.v1"))
+        var trail = await (await org.As(org.Auditor).GetAsync($"/orgs/{org.Id}/audit?action=organization.root_policy_changed"))
             .ReadAsync<Page<AuditEntry>>();
         Assert.Equal([org.Owner, org.Admin], trail.Items.Select(e => e.Actor));
         Assert.All(trail.Items, e => Assert.Equal(org.Id, e.StreamId));
@@ -662,21 +663,21 @@ public sealed class ElevationApiTests(PostgresServer postgres) : ApiTestBase(pos
         {
             var stream = await org.StreamAsync(grant);
             var entries = all.Items.Where(e => e.StreamId == grant).ToList();
-            Assert.Equal(stream.Select(e => e.EventTypeName), entries.Select(e => e.Action));
+            Assert.Equal(stream.Select(e => AuditCatalog.ActionOf(e.Data.GetType(), e.EventTypeName)), entries.Select(e => e.Action));
             Assert.Equal(stream.Select(e => e.Sequence), entries.Select(e => e.Sequence));
             Assert.Equal(stream.Select(e => ((IElevationEvent)e.Data).Actor), entries.Select(e => e.Actor));
         }
 
         var trail = all.Items.Where(e => e.StreamId == closedOut.Id).ToList();
         Assert.Equal(
-            ["elevation.requested.v1", "elevation.approved.v1", "elevation.activated.v1", "elevation.revoked.v1", "elevation.closed_out.v1"],
+            ["elevation.requested", "elevation.approved", "elevation.activated", "elevation.revoked", "elevation.closed_out"],
             trail.Select(e => e.Action));
         Assert.Equal($"{org.Developer} requested BreakGlass root on workspace {org.WorkspaceId} for 30 min: patch libc", trail[0].Summary);
         Assert.Equal($"{org.Admin} approved root elevation (1 of 1) for 20 min", trail[1].Summary);
         Assert.Equal($"{org.Developer} revoked root elevation: patched", trail[3].Summary);
         Assert.StartsWith($"closed out root on workspace {org.WorkspaceId} (Revoked)", trail[4].Summary, StringComparison.Ordinal);
-        Assert.Contains(all.Items, e => e.StreamId == denied.Id && e.Action == "elevation.denied.v1" && e.Summary == $"{org.Owner} denied root elevation: use the staging box");
-        Assert.Contains(all.Items, e => e.StreamId == expired.Id && e.Action == "elevation.expired.v1");
+        Assert.Contains(all.Items, e => e.StreamId == denied.Id && e.Action == "elevation.denied" && e.Summary == $"{org.Owner} denied root elevation: use the staging box");
+        Assert.Contains(all.Items, e => e.StreamId == expired.Id && e.Action == "elevation.expired");
 
         var byStream = await (await org.As(org.Auditor).GetAsync($"/orgs/{org.Id}/audit?streamId={closedOut.Id}")).ReadAsync<Page<AuditEntry>>();
         Assert.Equal(5, byStream.Items.Count);

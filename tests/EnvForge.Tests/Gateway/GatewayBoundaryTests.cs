@@ -1,7 +1,11 @@
 using System.Net;
 using System.Net.WebSockets;
 using System.Text;
+using EnvForge.Domain.Audit;
+using EnvForge.Projections.Audit;
 using EnvForge.Tests.Infrastructure;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EnvForge.Tests.Gateway;
 
@@ -335,5 +339,31 @@ public sealed class GatewayBoundaryTests(PostgresServer postgres, GatewayBoundar
         {
             Assert.DoesNotContain(lines, l => l.Contains(secret, StringComparison.Ordinal));
         }
+    }
+
+    [Fact]
+    public async Task Refused_requests_on_a_link_reach_the_audit_trail_as_one_counted_burst_with_their_reasons()
+    {
+        var (link, cookie) = await OpenedAsync("Web");
+        var probe = Probe();
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await Host.GetAsync(link.Id, "/dashboard", cookie: null, probe)).StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, (await Host.GetAsync(link.Id, "/api/echo", cookie, probe)).StatusCode);
+        }
+
+        var unknown = Guid.NewGuid(); // a host no link lives at: refused, and not counted (nothing to attribute it to)
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Host.GetAsync(unknown, "/dashboard", cookie: null, probe)).StatusCode);
+        await Host.Services.GetRequiredService<RefusalRecorder>().FlushAsync(CancellationToken.None);
+
+        await using var session = Host.Store.QuerySession();
+        var refused = (await session.Events.QueryAllRawEvents().Where(e => e.EventTypeName == "audit.dev_link_requests_refused.v1").ToListAsync())
+            .Select(e => e.Data).OfType<DevLinkRequestsRefused>().ToList();
+        var records = refused.Where(r => r.LinkId == link.Id).ToList();
+        Assert.NotEmpty(records);
+        Assert.Equal((fixture.Org, fixture.Awake, 12), (records[0].OrgId, records[0].WorkspaceId, records.Sum(r => r.Count)));
+        var reasons = records.SelectMany(r => r.Reasons).GroupBy(r => r.Key).ToDictionary(g => g.Key, g => g.Sum(r => r.Value));
+        Assert.Equal(new Dictionary<string, int> { ["no_session"] = 6, ["surface"] = 6 }, reasons);
+        Assert.DoesNotContain(refused, r => r.LinkId == unknown);
     }
 }

@@ -30,6 +30,7 @@ public sealed class GatewayServiceKindTests(PostgresServer postgres, GatewayServ
             var owner = host.ApiAs("alice");
             await (await owner.PostJsonAsync($"/orgs/{Org}/members", new { userId = "dev", role = "Developer" })).AssertStatusAsync(HttpStatusCode.Created);
             await (await owner.PutAsJsonAsync($"/orgs/{Org}/aws", new { roleArn = "arn:aws:iam::123456789012:role/envforge" })).AssertStatusAsync(HttpStatusCode.OK);
+            await Wallet.WalletSeed.FundAsync(host.Store, Org); // these tests are not about paying
         }
     }
 

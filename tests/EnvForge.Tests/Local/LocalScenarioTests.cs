@@ -72,6 +72,10 @@ public sealed class LocalScenarioTests(PostgresServer postgres) : IAsyncLifetime
         await OkAsync<SecretVersionResponse>(await alice.PutAsJsonAsync($"/orgs/{org}/secrets/envforge/sample/admin-token", new { value = AdminToken }, ct), HttpStatusCode.OK);
         Assert.Equal(new SecretVersionResponse("/envforge/sample/greeting", 2), greeting);
 
+        // The wallet, as ops/demo.sh opens it: no Stripe here, the machine is the org's own, so the rate is 0.
+        await (await alice.PostJsonAsync($"/orgs/{org}/wallet", new { currency = "EUR" })).AssertStatusAsync(HttpStatusCode.OK);
+        await (await alice.PutAsJsonAsync($"/orgs/{org}/wallet/rate", new { ratePerServiceMinute = 0 }, ct)).AssertStatusAsync(HttpStatusCode.OK);
+
         // Create the workspace from the repository: envforge.yml is read at the branch's head, and the commit recorded.
         var (repo, commit) = _machine.SampleRepository();
         var created = await OkAsync<WorkspaceResponse>(

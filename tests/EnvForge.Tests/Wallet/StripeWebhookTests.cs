@@ -67,7 +67,7 @@ public sealed class StripeWebhookTests(PostgresServer postgres) : WalletHost(pos
         Assert.Equal(version, await WalletSeed.VersionAsync(Api.Store, org));
         Assert.Null(await RecordOfAsync(EventId(payload)));
         Assert.Equal(["signature_invalid", "timestamp_stale", "signature_invalid", "signature_missing"], Refusals.Refusals.Select(r => r.Reason));
-        Assert.All(Refusals.Refusals, r => Assert.Equal("stripe", r.Endpoint));
+        Assert.All(Refusals.Refusals, r => Assert.Equal("stripe", r.Provider));
     }
 
     [Fact]

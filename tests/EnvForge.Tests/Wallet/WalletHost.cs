@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using EnvForge.Api.Organizations;
 using EnvForge.Api.Wallet;
+using EnvForge.Projections.Audit;
 using EnvForge.Projections.Wallet;
 using EnvForge.Tests.Infrastructure;
 using EnvForge.Workflows.Wallet;
@@ -11,16 +12,12 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace EnvForge.Tests.Wallet;
 
-/// <summary>Records each refused webhook, as the audit trail will (the default records nothing).</summary>
+/// <summary>Records each refused webhook as it is reported to the audit trail (which counts them into bursts).</summary>
 public sealed class RecordingWebhookRefusals : IWebhookRefusals
 {
-    public ConcurrentQueue<WebhookRefusal> Refusals { get; } = new();
+    public ConcurrentQueue<(string Provider, string Reason)> Refusals { get; } = new();
 
-    public Task RecordAsync(WebhookRefusal refusal, CancellationToken ct)
-    {
-        Refusals.Enqueue(refusal);
-        return Task.CompletedTask;
-    }
+    public void Refused(string provider, string reason) => Refusals.Enqueue((provider, reason));
 }
 
 /// <summary>

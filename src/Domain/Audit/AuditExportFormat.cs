@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 
-namespace EnvForge.Projections.Audit;
+namespace EnvForge.Domain.Audit;
 
 /// <summary>One record of an export file: its header, an entry, a seal, or the signed closing line.</summary>
 public abstract record ExportRecord

@@ -1,4 +1,4 @@
-namespace EnvForge.Projections.Audit;
+namespace EnvForge.Domain.Audit;
 
 /// <summary>
 /// One entry of an org's audit trail: one per event, in event order, with a stable action code, an outcome, the
@@ -114,7 +114,7 @@ public sealed record AuditPersonalSalt(long Id, Guid OrgId, string Salt);
 
 /// <summary>
 /// A signed digest over an org's chain: "the entry at <see cref="ToIndex"/> has hash <see cref="ChainHash"/>", which by
-/// the chain vouches for every entry up to it. Written by <see cref="AuditSealer"/> at intervals, signed with a key of
+/// the chain vouches for every entry up to it. Written by the projector's AuditSealer at intervals, signed with a key of
 /// the audit signing key ring (private keys outside the database). Not a projection document: a rebuild keeps seals,
 /// and the rebuilt chain must match them.
 /// </summary>

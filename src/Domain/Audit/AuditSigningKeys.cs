@@ -1,10 +1,39 @@
 using System.Security.Cryptography;
+using System.Text.Json;
 
-namespace EnvForge.Projections.Audit;
+namespace EnvForge.Domain.Audit;
 
 /// <summary>A public key of the audit signing key ring, as exports and <c>GET /audit/public-keys</c> publish it.</summary>
 /// <param name="PublicKey">Base64 SubjectPublicKeyInfo (DER).</param>
-public sealed record AuditPublicKey(string KeyId, string Algorithm, string PublicKey, bool Current);
+public sealed record AuditPublicKey(string KeyId, string Algorithm, string PublicKey, bool Current)
+{
+    /// <summary>
+    /// Keys an auditor trusts, given inline (<c>ID=BASE64-SPKI</c>) or as a file: the JSON of <c>GET /audit/public-keys</c>,
+    /// or lines of <c>ID=BASE64-SPKI</c>.
+    /// </summary>
+    public static IReadOnlyList<AuditPublicKey> Read(string value)
+    {
+        if (!File.Exists(value))
+        {
+            var (id, key) = Split(value);
+            return [new AuditPublicKey(id, AuditSigningKeys.Algorithm, key, false)];
+        }
+
+        var text = File.ReadAllText(value).Trim();
+        if (text.StartsWith('{'))
+        {
+            using var doc = JsonDocument.Parse(text);
+            return [.. doc.RootElement.GetProperty("keys").EnumerateArray().Select(k => new AuditPublicKey(
+                k.GetProperty("keyId").GetString()!, k.GetProperty("algorithm").GetString()!, k.GetProperty("publicKey").GetString()!, false))];
+        }
+
+        return [.. text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Split)
+            .Select(p => new AuditPublicKey(p.Id, AuditSigningKeys.Algorithm, p.Key, false))];
+    }
+
+    private static (string Id, string Key) Split(string value) =>
+        value.Split('=', 2) is [var id, var key] && id.Length > 0 ? (id, key) : throw new FormatException($"not a key file or KEYID=BASE64: {value}");
+}
 
 /// <summary>
 /// The asymmetric key ring that signs audit seals and exports: ECDSA P-256 with SHA-256 (BCL only, so a verifier needs no

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace EnvForge.Projections.Audit;
+namespace EnvForge.Domain.Audit;
 
 /// <summary>What verifying an export found: all good, or the first record that does not match and why.</summary>
 /// <param name="FailedIndex">The chain position of the first entry that does not match (or where one is missing).</param>

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 
-namespace EnvForge.Projections.Audit;
+namespace EnvForge.Domain.Audit;
 
 /// <summary>
 /// The one canonical byte form of everything the audit trail hashes and signs (BCL only, so an offline verifier or the
