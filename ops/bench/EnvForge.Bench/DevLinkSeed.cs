@@ -39,7 +39,7 @@ internal sealed record DevLinkSeed(
         IWorkspaceEvent[] workspace =
         [
             new WorkspaceCreated(workspaceId, orgId, "bench", "https://example.invalid/bench.git", "main", [new ServiceSpec(service, servicePort)], [], Actor, now),
-            new WorkspacePlaced(workspaceId, orgId, "i-bench", "local", Actor, now),
+            new WorkspacePlaced(workspaceId, orgId, "i-bench", "eu-west-1", Actor, now), // an AWS region: reached through the upstream template
             new WorkspaceReady(workspaceId, orgId, ["bench"], Actor, now),
             new WorkspaceWoke(workspaceId, orgId, WakeTrigger.Api, [], Actor, now),
         ];

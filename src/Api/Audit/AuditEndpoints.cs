@@ -29,6 +29,7 @@ public sealed class AuditEndpoints : IApiCapability
         services.AddSingleton<RefusalRecorder>();
         services.AddSingleton<IGatewayRefusals>(sp => sp.GetRequiredService<RefusalRecorder>());
         services.AddSingleton<IWebhookRefusals>(sp => sp.GetRequiredService<RefusalRecorder>());
+        services.AddSingleton<ISignInRefusals>(sp => sp.GetRequiredService<RefusalRecorder>());
         services.AddHostedService(sp => sp.GetRequiredService<RefusalRecorder>());
         services.AddTransient<IStartupFilter, CorrelationHeader>();
     }

@@ -40,6 +40,19 @@ public sealed record WebhookRefused(
     public string Describe() => $"refused {Count} {Provider} webhook delivery(ies) ({Reason}) between {WindowStart:O} and {WindowEnd:O}";
 }
 
+/// <summary>
+/// Sign-ins refused in one window, counted per reason (a wrong user name or password, a disabled account, a refresh token
+/// of a revoked or unknown session), on the platform's own trail (<paramref name="OrgId"/> is <see cref="Guid.Empty"/>).
+/// Never the user name typed (it may hold a password typed in the wrong field) nor anything else from the request.
+/// </summary>
+[EventName("audit.sign_in_refused.v1")]
+public sealed record SignInRefused(
+    Guid RecordId, Guid OrgId, string Reason, DateTimeOffset WindowStart, DateTimeOffset WindowEnd, int Count, string Actor, DateTimeOffset At)
+    : IAuditRecordEvent
+{
+    public string Describe() => $"refused {Count} sign-in(s) ({Reason}) between {WindowStart:O} and {WindowEnd:O}";
+}
+
 /// <summary>A departed member's personal fields were masked in the events and the trail (the hash chain still verifies).</summary>
 [EventName("audit.personal_data_masked.v1")]
 public sealed record PersonalDataMasked(Guid RecordId, Guid OrgId, string UserId, int Events, string Actor, DateTimeOffset At) : IAuditRecordEvent

@@ -29,6 +29,7 @@ public static partial class AuditCatalog
     {
         [typeof(DevLinkRequestsRefused)] = "dev_link.requests_refused",
         [typeof(WebhookRefused)] = "wallet.webhook_refused",
+        [typeof(SignInRefused)] = "session.sign_in_refused",
         [typeof(PersonalDataMasked)] = "organization.member_personal_data_masked",
     };
 
@@ -39,7 +40,7 @@ public static partial class AuditCatalog
     public static IReadOnlySet<string> TargetTypes { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
         "organization", "member", "aws_connection", "root_policy", "dev_link_policy", "workspace_policy", "workspace", "dev_link",
-        "elevation", "webhook", "wallet", "top_up", "refund", "stream",
+        "elevation", "webhook", "sign_in", "wallet", "top_up", "refund", "stream",
     };
 
     /// <summary>The action code of an event type with the stored name <paramref name="eventName"/>.</summary>
@@ -229,6 +230,12 @@ public static partial class AuditCatalog
         WebhookRefused w => Facts(action, "webhook", w.Provider, null,
             ("reason", w.Reason), ("count", Number(w.Count)), ("windowStart", AuditCanonical.Time(w.WindowStart)),
             ("windowEnd", AuditCanonical.Time(w.WindowEnd))) with
+        {
+            Outcome = AuditOutcomes.Refused,
+        },
+        SignInRefused r => Facts(action, "sign_in", r.Reason, null,
+            ("reason", r.Reason), ("count", Number(r.Count)), ("windowStart", AuditCanonical.Time(r.WindowStart)),
+            ("windowEnd", AuditCanonical.Time(r.WindowEnd))) with
         {
             Outcome = AuditOutcomes.Refused,
         },

@@ -26,6 +26,13 @@ public interface IWebhookRefusals
     void Refused(string provider, string reason);
 }
 
+/// <summary>What sign-in and the token endpoint call when they refuse someone (counted, recorded per reason and window).</summary>
+public interface ISignInRefusals
+{
+    /// <param name="reason">A short stable code (<c>wrong_credentials</c>, <c>account_disabled</c>, <c>session_revoked</c>): never a user name or a token.</param>
+    void Refused(string reason);
+}
+
 /// <summary>
 /// Counts refusals per link (and per webhook provider and reason) over a window and records each burst as one event
 /// (<see cref="DevLinkRequestsRefused"/>, <see cref="WebhookRefused"/>), so a flood of refused requests costs the trail
@@ -33,13 +40,14 @@ public interface IWebhookRefusals
 /// links per window; refusals beyond that are counted and logged, not recorded one by one. Runs in every API process.
 /// </summary>
 public sealed partial class RefusalRecorder(IDocumentStore store, TimeProvider time, IOptions<AuditOptions> options, ILogger<RefusalRecorder> logger)
-    : BackgroundService, IGatewayRefusals, IWebhookRefusals
+    : BackgroundService, IGatewayRefusals, IWebhookRefusals, ISignInRefusals
 {
     public const int MaxTracked = 10_000;
     private const int MaxReasons = 16;
 
     private ConcurrentDictionary<(Guid Org, Guid Link, Guid Workspace), Counter> _links = new();
     private ConcurrentDictionary<(string Provider, string Reason), Counter> _webhooks = new();
+    private ConcurrentDictionary<string, Counter> _signIns = new(StringComparer.Ordinal);
     private long _untracked;
     private DateTimeOffset _windowStart = time.GetUtcNow();
 
@@ -62,6 +70,8 @@ public sealed partial class RefusalRecorder(IDocumentStore store, TimeProvider t
 
     public void Refused(string provider, string reason) =>
         _webhooks.GetOrAdd((Code(provider), Code(reason)), _ => new Counter()).Add("all");
+
+    void ISignInRefusals.Refused(string reason) => _signIns.GetOrAdd(Code(reason), _ => new Counter()).Add("all");
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -92,6 +102,7 @@ public sealed partial class RefusalRecorder(IDocumentStore store, TimeProvider t
     {
         var links = Interlocked.Exchange(ref _links, new());
         var webhooks = Interlocked.Exchange(ref _webhooks, new());
+        var signIns = Interlocked.Exchange(ref _signIns, new(StringComparer.Ordinal));
         var untracked = Interlocked.Exchange(ref _untracked, 0);
         var (from, to) = (_windowStart, time.GetUtcNow());
         _windowStart = to;
@@ -111,6 +122,12 @@ public sealed partial class RefusalRecorder(IDocumentStore store, TimeProvider t
         {
             var id = Guid.CreateVersion7(to);
             written += await RecordAsync(id, new WebhookRefused(id, Guid.Empty, provider, reason, from, to, counter.Total, $"webhook:{provider}", to), ct);
+        }
+
+        foreach (var (reason, counter) in signIns.OrderBy(s => s.Key, StringComparer.Ordinal))
+        {
+            var id = Guid.CreateVersion7(to);
+            written += await RecordAsync(id, new SignInRefused(id, Guid.Empty, reason, from, to, counter.Total, "signin", to), ct);
         }
 
         return written;

@@ -2,9 +2,13 @@ using System.Net;
 using System.Web;
 using EnvForge.Api.Infrastructure.Auth;
 using EnvForge.Api.Sessions;
+using EnvForge.Domain.Audit;
 using EnvForge.Domain.Sessions;
+using EnvForge.Projections.Audit;
+using EnvForge.Tests.DevLinks;
 using EnvForge.Tests.Infrastructure;
 using Marten;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EnvForge.Tests.Auth;
 
@@ -72,6 +76,14 @@ public sealed class SignInFlowTests(PostgresServer postgres) : AuthTestBase(post
         Assert.Contains(Host.Logs.Lines, l => l.Contains("Sign-in refused for admin", StringComparison.Ordinal));
         await using var session = Host.Store.QuerySession();
         Assert.Equal(1, await session.Query<Session>().CountAsync()); // the owner's own sign-in only
+
+        // On the platform's audit trail: counted per reason and window, never the user name or the password typed.
+        await Host.Services.GetRequiredService<RefusalRecorder>().FlushAsync(CancellationToken.None);
+        var recorded = (await session.Events.QueryAllRawEvents().Where(e => e.EventTypeName == "audit.sign_in_refused.v1").ToListAsync())
+            .Select(e => e.Data).OfType<SignInRefused>().ToList();
+        Assert.Equal([("wrong_credentials", 1, Guid.Empty)], recorded.Select(r => (r.Reason, r.Count, r.OrgId)));
+        var stored = await StoredText.EverythingAsync(Host.Store);
+        Assert.DoesNotContain("not-the-password-at-all", stored, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using EnvForge.Projections.Audit;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
@@ -20,7 +21,8 @@ internal static partial class SignInPages
     public static IResult LoginPage(HttpContext http, IAntiforgery antiforgery, string? returnUrl) =>
         Html.Page(http, "Sign in to EnvForge", LoginForm(http, antiforgery, Local(returnUrl), userName: null, message: null, mustChange: false));
 
-    public static async Task<IResult> LoginAsync(HttpContext http, IAntiforgery antiforgery, LocalUsers users, ILogger<LocalUser> logger)
+    public static async Task<IResult> LoginAsync(
+        HttpContext http, IAntiforgery antiforgery, LocalUsers users, ISignInRefusals refusals, ILogger<LocalUser> logger)
     {
         if (!await Html.ValidFormAsync(http, antiforgery))
         {
@@ -36,6 +38,7 @@ internal static partial class SignInPages
         if (user is null)
         {
             LogRefused(logger, userName.Length > LocalUsers.MaxUserNameLength ? "(too long)" : userName);
+            refusals.Refused("wrong_credentials");
             return Html.Page(http, "Sign in to EnvForge",
                 LoginForm(http, antiforgery, returnUrl, userName, "Wrong user name or password.", mustChange: false), StatusCodes.Status401Unauthorized);
         }

@@ -1,4 +1,5 @@
 using EnvForge.Domain.Sessions;
+using EnvForge.Projections.Audit;
 using EnvForge.Projections.Infrastructure;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Authentication;
@@ -18,8 +19,8 @@ namespace EnvForge.Api.Infrastructure.Auth;
 internal static partial class TokenEndpoint
 {
     public static async Task<IResult> HandleAsync(
-        HttpContext http, StreamCommands commands, LocalUsers users, RevokedSessions revoked, IOptions<AuthOptions> options, TimeProvider time,
-        ILogger<LocalUser> logger)
+        HttpContext http, StreamCommands commands, LocalUsers users, RevokedSessions revoked, ISignInRefusals refusals, IOptions<AuthOptions> options,
+        TimeProvider time, ILogger<LocalUser> logger)
     {
         var request = http.GetOpenIddictServerRequest();
         if (request is null || !(request.IsAuthorizationCodeGrantType() || request.IsDeviceCodeGrantType() || request.IsRefreshTokenGrantType()))
@@ -31,6 +32,7 @@ internal static partial class TokenEndpoint
         var subject = granted?.GetClaim(Claims.Subject);
         if (granted is null || subject is null || await users.FindAsync(subject, http.RequestAborted) is not { Disabled: false } user)
         {
+            refusals.Refused("account_disabled");
             return Refuse(Errors.InvalidGrant, "The account is no longer allowed to sign in.");
         }
 
@@ -52,6 +54,7 @@ internal static partial class TokenEndpoint
 
         if (ProviderPrincipal.SessionOf(granted) is not var (id, generation))
         {
+            refusals.Refused("unknown_session");
             return Refuse(Errors.InvalidGrant, "The refresh token belongs to no session.");
         }
 
@@ -66,6 +69,7 @@ internal static partial class TokenEndpoint
                 LogReuse(logger, id, subject);
                 return Refuse(Errors.InvalidGrant, "This refresh token was already used: the session is revoked. Sign in again.");
             case { Status: DecisionStatus.Rejected }:
+                refusals.Refused("session_revoked");
                 return Refuse(Errors.InvalidGrant, "The session was revoked. Sign in again.");
             default:
                 return Refuse(Errors.TemporarilyUnavailable, "The session is busy; try again.");
