@@ -35,6 +35,9 @@ public sealed class PostgresServer : IAsyncLifetime
                 .WithUsername("envforge")
                 .WithPassword("envforge-test")
                 .WithDatabase("postgres")
+                // Test classes run in parallel, each with its own database, API host, daemon and group-commit pool:
+                // PostgreSQL's default of 100 connections runs out (53300 "too many clients") with the whole suite.
+                .WithCommand("-c", "max_connections=600")
                 // The default exec-based readiness probe hangs against the Docker engine on these machines.
                 .WithWaitStrategy(Wait.ForUnixContainer().UntilMessageIsLogged("database system is ready to accept connections"))
                 .Build();
