@@ -12,13 +12,15 @@ public static class Problems
     public const string TypeBase = "https://envforge.dev/problems/";
 
     /// <summary>
-    /// Every ProblemDetails the host writes gets the request's trace id; one the framework made itself (a 415 from the
-    /// endpoint's accepted content types, a 405, a 401 challenge) also gets a stable <c>code</c> and <c>type</c>.
+    /// Every ProblemDetails the host writes gets the request's correlation id as <c>traceId</c> (the id stamped on the events
+    /// a request appends and echoed as <c>X-Correlation-Id</c>; it replaces the framework's Activity id, so a caller has one
+    /// id to look up in the audit trail); one the framework made itself (a 415 from the endpoint's accepted content types,
+    /// a 405, a 401 challenge) also gets a stable <c>code</c> and <c>type</c>.
     /// </summary>
     public static void Complete(ProblemDetailsContext context)
     {
         var problem = context.ProblemDetails;
-        problem.Extensions.TryAdd("traceId", context.HttpContext.TraceIdentifier);
+        problem.Extensions["traceId"] = context.HttpContext.TraceIdentifier;
         if (problem.Extensions.ContainsKey("code"))
         {
             return;

@@ -85,9 +85,11 @@ public sealed class AuditTrailTests(PostgresServer postgres) : ApiTestBase(postg
         var entry = Assert.Single(page.Items);
         Assert.Equal("carol", entry.TargetId);
 
-        var problem = await (await Api.ClientFor("alice").PostJsonAsync($"/orgs/{org}/members", new { userId = "", role = "Viewer" }))
-            .AssertProblemAsync(HttpStatusCode.BadRequest, "validation");
-        Assert.False(string.IsNullOrEmpty((string?)problem["traceId"]));
+        // A refusal's ProblemDetails names the same id as its X-Correlation-Id header (and as the events a request appends).
+        var refused = await Api.ClientFor("alice").PostJsonAsync($"/orgs/{org}/members", new { userId = "", role = "Viewer" });
+        var refusedCorrelation = Assert.Single(refused.Headers.GetValues("X-Correlation-Id"));
+        var problem = await refused.AssertProblemAsync(HttpStatusCode.BadRequest, "validation");
+        Assert.Equal(refusedCorrelation, (string?)problem["traceId"]);
     }
 
     [Fact]
