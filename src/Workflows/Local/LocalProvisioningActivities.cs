@@ -20,11 +20,11 @@ namespace EnvForge.Workflows.Local;
 public sealed class LocalProvisioningActivities(
     IDocumentStore store, LocalDocker docker, LocalHosts hosts, LocalPaths paths, GitRepositories git, TimeProvider time) : IProvisioningActivities
 {
-    private const string Actor = "system:provisioning";
+    private const string Actor = ProvisioningRecords.Actor;
 
     [Activity("WorkspaceProvisioning.Start")]
     public Task StartAsync(ProvisionWorkspaceInput input) =>
-        WorkspaceStream.DecideAsync(store, input.WorkspaceId, w => new StartProvisioning(w.Id, input.RequestedBy, time.GetUtcNow()), Actor);
+        ProvisioningRecords.StartAsync(store, input, time);
 
     /// <summary>The credentials step of a provider that has none: the engine answers and the host image is here.</summary>
     [Activity("WorkspaceProvisioning.AssumeRole")]
@@ -73,7 +73,7 @@ public sealed class LocalProvisioningActivities(
         var checkout = await CheckOutAsync(workspace, host.Host);
         var summary = $"local: network {host.Network} {(host.NetworkCreated ? "created" : "present")}, host {host.Host} "
             + $"{(host.HostCreated ? "created" : "present")}, {checkout}";
-        await WorkspaceStream.DecideAsync(store, input.WorkspaceId, w => new CompleteStep(w.Id, ProvisioningStep.Terraform, summary, Actor, time.GetUtcNow()), Actor);
+        await ProvisioningRecords.StepCompletedAsync(store, input.WorkspaceId, ProvisioningStep.Terraform, summary, time);
         await PlaceAsync(input.WorkspaceId, host.Host);
         return new TerraformApplied([host.Host], LocalNames.Region, summary);
     }
@@ -124,19 +124,16 @@ public sealed class LocalProvisioningActivities(
             throw new ApplicationFailureException(ex.Message, "verification_failed", nonRetryable: false);
         }
 
-        var now = time.GetUtcNow();
-        await WorkspaceStream.DecideAsync(store, input.WorkspaceId, w => new CompleteStep(w.Id, ProvisioningStep.Verify, $"{checks.Count} checks passed", Actor, now), Actor);
-        await WorkspaceStream.DecideAsync(store, input.WorkspaceId, w => new MarkReady(w.Id, checks, Actor, now), Actor);
-        return new Verified(checks);
+        return await ProvisioningRecords.ReadyAsync(store, input.WorkspaceId, checks, time);
     }
 
     [Activity("WorkspaceProvisioning.Fail")]
     public Task FailAsync(ProvisionWorkspaceInput input, ProvisioningStep step, string reason) =>
-        WorkspaceStream.DecideAsync(store, input.WorkspaceId, w => new FailProvisioning(w.Id, step, reason, Actor, time.GetUtcNow()), Actor);
+        ProvisioningRecords.FailedAsync(store, input, step, reason, time);
 
     [Activity("WorkspaceProvisioning.Cancel")]
     public Task CancelAsync(ProvisionWorkspaceInput input, string actor) =>
-        WorkspaceStream.DecideAsync(store, input.WorkspaceId, w => new CancelProvisioning(w.Id, actor, time.GetUtcNow()), Actor);
+        ProvisioningRecords.CancelledAsync(store, input, actor, time);
 
     /// <summary>
     /// Compensation: the workspace's containers and checkout go; the org's host stays for the org's other workspaces.

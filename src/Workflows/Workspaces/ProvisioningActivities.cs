@@ -24,11 +24,11 @@ public sealed class ProvisioningActivities(
     IOptions<AwsOptions> aws,
     TimeProvider time) : IProvisioningActivities
 {
-    private const string Actor = "system:provisioning";
+    private const string Actor = ProvisioningRecords.Actor;
 
     [Activity("WorkspaceProvisioning.Start")]
     public Task StartAsync(ProvisionWorkspaceInput input) =>
-        WorkspaceStream.DecideAsync(store, input.WorkspaceId, w => new StartProvisioning(w.Id, input.RequestedBy, time.GetUtcNow()), Actor);
+        ProvisioningRecords.StartAsync(store, input, time);
 
     /// <summary>Assumes the org's role (STS, external id) to prove access; returns only the session name and expiry.</summary>
     [Activity("WorkspaceProvisioning.AssumeRole")]
@@ -57,7 +57,7 @@ public sealed class ProvisioningActivities(
             throw new ApplicationFailureException("terraform apply reported no instance_ids output", "terraform_no_instances", nonRetryable: true);
         }
 
-        await WorkspaceStream.DecideAsync(store, input.WorkspaceId, w => new CompleteStep(w.Id, ProvisioningStep.Terraform, outcome.Summary, Actor, time.GetUtcNow()), Actor);
+        await ProvisioningRecords.StepCompletedAsync(store, input.WorkspaceId, ProvisioningStep.Terraform, outcome.Summary, time);
         var instance = outcome.InstanceIds[0];
         await using (var query = store.QuerySession())
         {
@@ -83,19 +83,16 @@ public sealed class ProvisioningActivities(
             throw new ApplicationFailureException(ex.Message, "verification_failed", nonRetryable: false);
         }
 
-        var now = time.GetUtcNow();
-        await WorkspaceStream.DecideAsync(store, input.WorkspaceId, w => new CompleteStep(w.Id, ProvisioningStep.Verify, $"{checks.Count} checks passed", Actor, now), Actor);
-        await WorkspaceStream.DecideAsync(store, input.WorkspaceId, w => new MarkReady(w.Id, checks, Actor, now), Actor);
-        return new Verified(checks);
+        return await ProvisioningRecords.ReadyAsync(store, input.WorkspaceId, checks, time);
     }
 
     [Activity("WorkspaceProvisioning.Fail")]
     public Task FailAsync(ProvisionWorkspaceInput input, ProvisioningStep step, string reason) =>
-        WorkspaceStream.DecideAsync(store, input.WorkspaceId, w => new FailProvisioning(w.Id, step, reason, Actor, time.GetUtcNow()), Actor);
+        ProvisioningRecords.FailedAsync(store, input, step, reason, time);
 
     [Activity("WorkspaceProvisioning.Cancel")]
     public Task CancelAsync(ProvisionWorkspaceInput input, string actor) =>
-        WorkspaceStream.DecideAsync(store, input.WorkspaceId, w => new CancelProvisioning(w.Id, actor, time.GetUtcNow()), Actor);
+        ProvisioningRecords.CancelledAsync(store, input, actor, time);
 
     /// <summary>Compensation: terraform destroy, then the destroyed event. Safe to repeat, and when nothing was created.</summary>
     [Activity("WorkspaceProvisioning.Destroy")]
