@@ -40,8 +40,25 @@ internal sealed class BenchDatabase : IAsyncDisposable
         NpgsqlConnection.ClearAllPools();
         await using var admin = new NpgsqlConnection(_admin);
         await admin.OpenAsync();
-        // FORCE: a killed API process can leave a backend behind for a moment.
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)", admin) { CommandTimeout = 600 };
-        await drop.ExecuteNonQueryAsync();
+        // FORCE: a killed API process can leave a backend behind for a moment. An autovacuum worker on the seeded tables is a
+        // superuser backend this role may not end (42501): wait for it a while, then say how to drop the database by hand.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)", admin) { CommandTimeout = 600 };
+                await drop.ExecuteNonQueryAsync();
+                return;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege && attempt < 60)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(2));
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+            {
+                Console.Error.WriteLine($"could not drop the bench database {Name} ({e.MessageText}); drop it with: DROP DATABASE \"{Name}\" WITH (FORCE)");
+                return;
+            }
+        }
     }
 }

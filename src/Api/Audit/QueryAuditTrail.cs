@@ -9,7 +9,7 @@ namespace EnvForge.Api.Audit;
 
 /// <summary>
 /// Support queries: an org's entries by workspace, actor, action, outcome, target, stream, correlation and time range,
-/// oldest first (or <c>order=desc</c>), cursor-paginated. Every shape has its index; bad filters are 400s.
+/// in time order, oldest first (or <c>order=desc</c>), cursor-paginated. Every shape has its index; bad filters are 400s.
 /// </summary>
 internal static class QueryAuditTrailHandler
 {
@@ -66,10 +66,17 @@ internal static class QueryAuditTrailHandler
             errors["limit"] = [$"Limit must be between 1 and {Cursor.MaxLimit}."];
         }
 
-        long after = 0;
-        if (cursor is not null && !cursors.TryDecode(cursor, orgId, newest, out after))
+        AuditPosition? after = null;
+        if (cursor is not null)
         {
-            errors["cursor"] = ["The cursor is not one this API returned for this org and order."];
+            if (cursors.TryDecode(cursor, orgId, newest, out var position))
+            {
+                after = position;
+            }
+            else
+            {
+                errors["cursor"] = ["The cursor is not one this API returned for this org and order."];
+            }
         }
 
         if (errors.Count > 0)
@@ -79,7 +86,7 @@ internal static class QueryAuditTrailHandler
 
         var query = new AuditQuery(action, outcome, actor, workspaceId, targetType, targetId, streamId, correlationId, from, to, newest);
         var (items, more) = await AuditTrail.QueryAsync(session, orgId, query, after, take, http.RequestAborted);
-        return TypedResults.Ok(AuditTrail.Page(items, more ? cursors.Encode(orgId, newest, items[^1].Id) : null));
+        return TypedResults.Ok(AuditTrail.Page(items, more ? cursors.Encode(orgId, newest, AuditPosition.Of(items[^1])) : null));
     }
 
     private static bool Invalid(Dictionary<string, string[]> errors, string name, string message)

@@ -15,7 +15,7 @@ namespace EnvForge.Projections.Audit;
 /// </summary>
 public static class AuditExport
 {
-    public const int BatchSize = 2000;
+    public const int BatchSize = 500;
 
     public static async Task<ExportSummary> WriteAsync(
         IQuerySession session, AuditSigningKeys keys, Guid orgId, DateTimeOffset from, DateTimeOffset to, bool csv, Stream output,

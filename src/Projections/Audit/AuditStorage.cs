@@ -27,15 +27,15 @@ public static class AuditStorage
         });
         options.Projections.Add(new AuditRecordProjection(), ProjectionLifecycle.Live);
 
-        // Every support query is "one org, maybe one more field, oldest or newest first by sequence": one composite index per
-        // shape, on columns duplicated out of the JSON. (org, chain position) is unique: a chain never forks.
+        // Every support query is "one org, maybe one more field, maybe a time range, in time order": one composite index per
+        // shape, on columns duplicated out of the JSON, ending in (recorded_at, id) so the index is also the page's order
+        // (AuditTrail.Build). (org, chain position) is unique: a chain never forks; the export walks it.
         options.Policies.ForAllDocuments(m =>
         {
             if (m.DocumentType == typeof(AuditEntry))
             {
-                Composite(m, [nameof(AuditEntry.OrgId)], ["org_id", "id"]);
+                Composite(m, [nameof(AuditEntry.OrgId), nameof(AuditEntry.RecordedAt)], ["org_id", "recorded_at", "id"]);
                 Composite(m, [nameof(AuditEntry.ChainIndex)], ["org_id", "chain_index"], unique: true);
-                Composite(m, [nameof(AuditEntry.RecordedAt)], ["org_id", "recorded_at"]);
                 foreach (var (member, column) in new[]
                 {
                     (nameof(AuditEntry.Action), "action"), (nameof(AuditEntry.Outcome), "outcome"), (nameof(AuditEntry.Actor), "actor"),
@@ -43,7 +43,7 @@ public static class AuditStorage
                     (nameof(AuditEntry.StreamId), "stream_id"), (nameof(AuditEntry.CorrelationId), "correlation_id"),
                 })
                 {
-                    Composite(m, [member], ["org_id", column, "id"]);
+                    Composite(m, [member], ["org_id", column, "recorded_at", "id"]);
                 }
             }
             else if (m.DocumentType == typeof(AuditSeal))

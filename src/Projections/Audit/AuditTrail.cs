@@ -10,19 +10,39 @@ public sealed record AuditQuery(
     string? TargetId = null, Guid? StreamId = null, string? CorrelationId = null, DateTimeOffset? From = null, DateTimeOffset? To = null,
     bool Newest = false);
 
+/// <summary>Where a page of the trail ends: an entry's time, then its sequence (entries of one transaction share a time).</summary>
+public readonly record struct AuditPosition(DateTimeOffset RecordedAt, long Sequence)
+{
+    public static AuditPosition Of(AuditEntry entry) => new(entry.RecordedAt, entry.Id);
+}
+
 public static class AuditTrail
 {
     /// <summary>
-    /// One page of an org's entries in sequence order (oldest first, or newest first), after the sequence
-    /// <paramref name="after"/> (0: from the start). Returns the entries and whether more follow.
+    /// One page of an org's entries in time order (then sequence; oldest first, or newest first), after
+    /// <paramref name="after"/> (null: from the start). Returns the entries and whether more follow.
     /// </summary>
     public static async Task<(IReadOnlyList<AuditEntry> Items, bool More)> QueryAsync(
-        IQuerySession session, Guid orgId, AuditQuery q, long after, int limit, CancellationToken ct)
+        IQuerySession session, Guid orgId, AuditQuery q, AuditPosition? after, int limit, CancellationToken ct)
+    {
+        var rows = await Build(session, orgId, q, after).Take(limit + 1).ToListAsync(ct);
+        return rows.Count > limit ? (rows.Take(limit).ToList(), true) : (rows, false);
+    }
+
+    /// <summary>
+    /// The query behind a page, ordered by (time, sequence): every shape, with or without a time range, is one range scan of
+    /// an <c>(org, [field,] recorded_at, id)</c> index in that order, never a sort of what matched (<c>AuditQueryPlanTests</c>).
+    /// </summary>
+    public static IQueryable<AuditEntry> Build(IQuerySession session, Guid orgId, AuditQuery q, AuditPosition? after)
     {
         var query = session.Query<AuditEntry>().Where(a => a.OrgId == orgId);
-        if (after > 0)
+        if (after is { } position)
         {
-            query = q.Newest ? query.Where(a => a.Id < after) : query.Where(a => a.Id > after);
+            var (time, sequence) = (position.RecordedAt, position.Sequence);
+            // The first conjunct bounds the index range; the second breaks ties inside one timestamp by sequence.
+            query = q.Newest
+                ? query.Where(a => a.RecordedAt <= time && (a.RecordedAt < time || a.Id < sequence))
+                : query.Where(a => a.RecordedAt >= time && (a.RecordedAt > time || a.Id > sequence));
         }
 
         if (q.Action is { } action)
@@ -75,9 +95,9 @@ public static class AuditTrail
             query = query.Where(a => a.RecordedAt < to);
         }
 
-        query = q.Newest ? query.OrderByDescending(a => a.Id) : query.OrderBy(a => a.Id);
-        var rows = await query.Take(limit + 1).ToListAsync(ct);
-        return rows.Count > limit ? (rows.Take(limit).ToList(), true) : (rows, false);
+        return q.Newest
+            ? query.OrderByDescending(a => a.RecordedAt).ThenByDescending(a => a.Id)
+            : query.OrderBy(a => a.RecordedAt).ThenBy(a => a.Id);
     }
 
     /// <summary>The chain head of every org (or of one), as the projection left it.</summary>

@@ -118,6 +118,31 @@ public sealed class AuditTrailTests(PostgresServer postgres) : ApiTestBase(postg
         Assert.Equal([2L, 1], older.Items.Select(e => e.ChainIndex));
     }
 
+    [Fact]
+    public async Task Paging_one_entry_at_a_time_in_time_order_crosses_one_transactions_entries_without_a_gap_or_a_repeat()
+    {
+        var org = await ActivityAsync();
+        var all = (await PageAsync("alice", $"/orgs/{org}/audit")).Items;
+        Assert.Equal(all[0].RecordedAt, all[1].RecordedAt); // registering appends two events in one transaction: one time
+        Assert.Equal(all.OrderBy(e => e.RecordedAt).ThenBy(e => e.Id).Select(e => e.Id), all.Select(e => e.Id));
+        var range = $"from={Uri.EscapeDataString(all[0].RecordedAt.ToString("O"))}&to={Uri.EscapeDataString(all[^1].RecordedAt.AddSeconds(1).ToString("O"))}";
+
+        foreach (var (query, expected) in new[] { ("order=asc", all), ("order=desc", all.Reverse().ToList()), ($"order=asc&{range}", all), ($"order=desc&{range}", all.Reverse().ToList()) })
+        {
+            var seen = new List<long>();
+            string? cursor = null;
+            do
+            {
+                var page = await PageAsync("alice", $"/orgs/{org}/audit?{query}&limit=1{(cursor is null ? "" : $"&cursor={cursor}")}");
+                seen.AddRange(page.Items.Select(e => e.Id));
+                cursor = page.NextCursor;
+            }
+            while (cursor is not null && seen.Count <= all.Count);
+
+            Assert.True(expected.Select(e => e.Id).SequenceEqual(seen), $"{query}: expected {string.Join(",", expected.Select(e => e.Id))}, paged {string.Join(",", seen)}");
+        }
+    }
+
     [Theory]
     [InlineData("action=organization.member_exploded")]
     [InlineData("action=organization.member_added.v1")]
@@ -175,8 +200,9 @@ public sealed class AuditTrailTests(PostgresServer postgres) : ApiTestBase(postg
             "select indexdef from pg_indexes where tablename = 'mt_doc_auditentry'", CancellationToken.None);
         foreach (var columns in new[]
         {
-            "(org_id, id)", "(org_id, chain_index)", "(org_id, recorded_at)", "(org_id, action, id)", "(org_id, outcome, id)", "(org_id, actor, id)",
-            "(org_id, workspace_id, id)", "(org_id, target_id, id)", "(org_id, stream_id, id)", "(org_id, correlation_id, id)",
+            "(org_id, recorded_at, id)", "(org_id, chain_index)", "(org_id, action, recorded_at, id)", "(org_id, outcome, recorded_at, id)",
+            "(org_id, actor, recorded_at, id)", "(org_id, workspace_id, recorded_at, id)", "(org_id, target_id, recorded_at, id)",
+            "(org_id, stream_id, recorded_at, id)", "(org_id, correlation_id, recorded_at, id)",
         })
         {
             Assert.Contains(indexes, i => i.EndsWith(columns, StringComparison.Ordinal));
