@@ -10,18 +10,19 @@ namespace EnvForge.Projections.Audit;
 /// public keys, the entries in chain order with each seal right after the entry it seals, and a closing line signed at
 /// export time. The run is contiguous in the chain: from the position of the earliest entry recorded at or after
 /// <c>from</c> to the position of the latest recorded before <c>to</c> (commits that land out of order by a few
-/// milliseconds at the bounds fall on either side). Entries are read in keyset batches and written batch by batch, so
-/// memory stays flat however long the range.
+/// milliseconds at the bounds fall on either side). Entries are read in batches of positions, streamed row by row and
+/// written in 64 KiB pieces, so memory stays flat however long the range.
 /// </summary>
 public static class AuditExport
 {
-    public const int BatchSize = 500;
+    public const int BatchSize = 2000;
+    private const int FlushBytes = 64 * 1024;
 
     public static async Task<ExportSummary> WriteAsync(
         IQuerySession session, AuditSigningKeys keys, Guid orgId, DateTimeOffset from, DateTimeOffset to, bool csv, Stream output,
-        DateTimeOffset now, CancellationToken ct)
+        DateTimeOffset now, CancellationToken ct, int batchSize = BatchSize)
     {
-        var buffer = new ArrayBufferWriter<byte>(1 << 20);
+        var buffer = new ArrayBufferWriter<byte>(FlushBytes * 2);
         if (csv)
         {
             Append(buffer, AuditExportFormat.CsvHeader());
@@ -38,20 +39,17 @@ public static class AuditExport
         var next = first;
         while (first > 0 && next <= last)
         {
-            var batchStart = next;
-            var entries = await session.Query<AuditEntry>()
-                .Where(a => a.OrgId == orgId && a.ChainIndex >= batchStart && a.ChainIndex <= last)
-                .OrderBy(a => a.ChainIndex).Take(BatchSize).ToListAsync(ct);
-            if (entries.Count == 0)
-            {
-                break;
-            }
-
-            var batchEnd = entries[^1].ChainIndex;
+            // Positions are contiguous, so a batch's range is known before it is read: its seals first, then its entries
+            // streamed row by row (each written and dropped, never a list of them held across the awaits).
+            var (batchStart, batchEnd) = (next, Math.Min(last, next + batchSize - 1));
             var seals = (await session.Query<AuditSeal>()
                 .Where(s => s.OrgId == orgId && s.ToIndex >= batchStart && s.ToIndex <= batchEnd)
                 .ToListAsync(ct)).ToDictionary(s => s.ToIndex);
-            foreach (var entry in entries)
+            var read = 0;
+            var entries = session.Query<AuditEntry>()
+                .Where(a => a.OrgId == orgId && a.ChainIndex >= batchStart && a.ChainIndex <= batchEnd)
+                .OrderBy(a => a.ChainIndex).ToAsyncEnumerable(ct);
+            await foreach (var entry in entries)
             {
                 if (count == 0)
                 {
@@ -65,12 +63,23 @@ public static class AuditExport
                 }
 
                 count++;
+                read++;
                 (lastIndex, lastHash) = (entry.ChainIndex, entry.Hash);
+                if (buffer.WrittenCount >= FlushBytes)
+                {
+                    await output.WriteAsync(buffer.WrittenMemory, ct);
+                    buffer.ResetWrittenCount();
+                }
             }
 
             await output.WriteAsync(buffer.WrittenMemory, ct);
             await output.FlushAsync(ct);
             buffer.ResetWrittenCount();
+            if (read == 0)
+            {
+                break;
+            }
+
             next = batchEnd + 1;
         }
 
