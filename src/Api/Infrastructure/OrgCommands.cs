@@ -31,7 +31,8 @@ public static class OrgCommands
         var result = await commands.ExecuteAsync(http, OrganizationDecider.Decider, orgId,
             batch => MemberDirectory.MembershipsAsync(batch, orgId, subject, member),
             (org, memberships) => command(org, read = memberships),
-            authorize: (_, memberships) => OrgAccess.Refusal(memberships.Actor, permission));
+            authorize: (_, memberships) => OrgAccess.Refusal(memberships.Actor, permission),
+            actorRole: memberships => memberships.Actor?.Role.ToString());
         return new(result, read);
     }
 }

@@ -56,22 +56,24 @@ public sealed class StreamCommands(IDocumentStore store)
         HttpContext http, Decider<TCommand, TState> decider, Guid streamId, CommandFor<TCommand, TState> command,
         Func<TState?, Rejection?>? authorize = null, Func<TState, CancellationToken, Task<ProblemHttpResult?>>? beforeAppend = null)
         where TState : class =>
-        RunAsync(http, beforeAppend, (expected, proceed, context) => StreamDecisions.DecideAsync(
+        RunAsync(http, beforeAppend, readRole: true, (expected, proceed, context) => StreamDecisions.DecideAsync(
             store, decider, streamId, command, context, expected, authorize, proceed, ct: http.RequestAborted));
 
     /// <summary>
     /// The same path with documents read by key beside the stream, in the round trip that reads it (<paramref name="reads"/>):
     /// the authorization and the command see them with the state.
     /// </summary>
+    /// <param name="actorRole">The caller's role in the org, from what was read; when null, it is read by key on its own.</param>
     public Task<CommandResult<TState>> ExecuteAsync<TCommand, TState, TReads>(
         HttpContext http, Decider<TCommand, TState> decider, Guid streamId, StreamReads<TReads> reads, Func<TState?, TReads, TCommand?> command,
-        Func<TState?, TReads, Rejection?>? authorize = null, Func<TState, CancellationToken, Task<ProblemHttpResult?>>? beforeAppend = null)
+        Func<TState?, TReads, Rejection?>? authorize = null, Func<TState, CancellationToken, Task<ProblemHttpResult?>>? beforeAppend = null,
+        Func<TReads, string?>? actorRole = null)
         where TState : class =>
-        RunAsync(http, beforeAppend, (expected, proceed, context) => StreamDecisions.DecideAsync(
-            store, decider, streamId, reads, command, context, expected, authorize, proceed, ct: http.RequestAborted));
+        RunAsync(http, beforeAppend, readRole: actorRole is null, (expected, proceed, context) => StreamDecisions.DecideAsync(
+            store, decider, streamId, reads, command, context, expected, authorize, proceed, actorRole: actorRole, ct: http.RequestAborted));
 
     private async Task<CommandResult<TState>> RunAsync<TState>(
-        HttpContext http, Func<TState, CancellationToken, Task<ProblemHttpResult?>>? beforeAppend,
+        HttpContext http, Func<TState, CancellationToken, Task<ProblemHttpResult?>>? beforeAppend, bool readRole,
         Func<long?, Func<TState, CancellationToken, Task<bool>>?, WriteContext, Task<StreamDecision<TState>>> decide)
         where TState : class
     {
@@ -86,7 +88,7 @@ public sealed class StreamCommands(IDocumentStore store)
             stopped = await beforeAppend(state, ct);
             return stopped is null;
         };
-        var context = ContextOf(http) with { ActorRole = await ActorRoleAsync(http) };
+        var context = readRole ? ContextOf(http) with { ActorRole = await ActorRoleAsync(http) } : ContextOf(http);
         var outcome = await decide(expected, proceed, context);
         switch (outcome.Status)
         {

@@ -95,7 +95,7 @@ public static class StreamDecisions
         where TState : class =>
         DecideCoreAsync<TCommand, TState, NoReads>(
             store, decider, streamId, reads: null, authorize is null ? null : (state, _) => authorize(state),
-            (state, _, session, token) => command(state, session, token), context, expectedVersion, beforeAppend, attempts, ct);
+            (state, _, session, token) => command(state, session, token), context, actorRole: null, expectedVersion, beforeAppend, attempts, ct);
 
     /// <summary>The same path with a command that needs nothing but the state.</summary>
     public static Task<StreamDecision<TState>> DecideAsync<TCommand, TState>(
@@ -109,14 +109,19 @@ public static class StreamDecisions
     /// The same path with documents read by key beside the stream, in its round trip (<paramref name="reads"/>); the
     /// authorization and the command see them with the state.
     /// </summary>
+    /// <param name="actorRole">
+    /// The writer's role, from what was read (the caller's membership, say): stamped on the events as
+    /// <see cref="WriteContext.ActorRole"/> in place of the context's, so it costs no read of its own.
+    /// </param>
     public static Task<StreamDecision<TState>> DecideAsync<TCommand, TState, TReads>(
         IDocumentStore store, Decider<TCommand, TState> decider, Guid streamId, StreamReads<TReads> reads, Func<TState?, TReads, TCommand?> command,
         WriteContext context, long? expectedVersion = null, Func<TState?, TReads, Rejection?>? authorize = null,
-        Func<TState, CancellationToken, Task<bool>>? beforeAppend = null, int attempts = DefaultAttempts, CancellationToken ct = default)
+        Func<TState, CancellationToken, Task<bool>>? beforeAppend = null, int attempts = DefaultAttempts, Func<TReads, string?>? actorRole = null,
+        CancellationToken ct = default)
         where TState : class =>
         DecideCoreAsync<TCommand, TState, TReads>(
-            store, decider, streamId, reads, authorize, (state, read, _, _) => ValueTask.FromResult(command(state, read)), context, expectedVersion,
-            beforeAppend, attempts, ct);
+            store, decider, streamId, reads, authorize, (state, read, _, _) => ValueTask.FromResult(command(state, read)), context, actorRole,
+            expectedVersion, beforeAppend, attempts, ct);
 
     private static async Task<StreamDecision<TState>> DecideCoreAsync<TCommand, TState, TReads>(
         IDocumentStore store,
@@ -126,6 +131,7 @@ public static class StreamDecisions
         Func<TState?, TReads, Rejection?>? authorize,
         Func<TState?, TReads, IQuerySession, CancellationToken, ValueTask<TCommand?>> command,
         WriteContext context,
+        Func<TReads, string?>? actorRole,
         long? expectedVersion,
         Func<TState, CancellationToken, Task<bool>>? beforeAppend,
         int attempts,
@@ -136,8 +142,9 @@ public static class StreamDecisions
         {
             // A fresh session per attempt: one whose save lost the race still holds the events it could not append.
             await using var session = store.LightweightSession();
-            Stamp(session, context);
             var (stream, read) = await ReadAsync<TState, TReads>(session, streamId, reads, ct);
+            var writer = actorRole is null ? context : context with { ActorRole = actorRole(read) };
+            Stamp(session, writer);
             var state = stream.Aggregate;
             var current = stream.CurrentVersion ?? 0;
             if (authorize?.Invoke(state, read) is { } refused)
@@ -174,7 +181,7 @@ public static class StreamDecisions
 
             // Committed with whatever else is being decided now (group commit), each at its own version; answered after the commit.
             stream.AppendMany(decision.Events);
-            var appended = await GroupCommit.For(store).CommitAsync(new PendingAppend<TState>(session, streamId, current, decision.Events, context));
+            var appended = await GroupCommit.For(store).CommitAsync(new PendingAppend<TState>(session, streamId, current, decision.Events, writer));
             if (appended == AppendOutcome.Conflict)
             {
                 if (expectedVersion is not null)

@@ -28,6 +28,9 @@ public sealed record StripeEventRecord(string Id, string Type, Guid? OrgId, Stri
 /// <summary>Inline: the wallet event a Stripe event caused and the record of that Stripe event commit together, or neither does.</summary>
 public sealed partial class StripeEventRecordProjection : EventProjection
 {
+    // Only the events it writes for: the others skip it without being handed to it.
+    public StripeEventRecordProjection() => IncludeType<IFromStripeEvent>();
+
     public override ValueTask ApplyAsync(IDocumentOperations operations, IEvent e, CancellationToken cancellation)
     {
         if (e.Data is IFromStripeEvent { StripeEventId: { Length: > 0 } stripeEventId } caused)

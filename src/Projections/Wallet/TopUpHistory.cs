@@ -87,6 +87,9 @@ public sealed record TopUpRecord(
 /// <summary>Inline: the top-up list reads its own writes, and the webhook finds a top-up by its PaymentIntent.</summary>
 public sealed partial class TopUpHistoryProjection : EventProjection
 {
+    // Only the events it writes for: the others skip it without being handed to it.
+    public TopUpHistoryProjection() => IncludeType<IWalletEvent>();
+
     public override async ValueTask ApplyAsync(IDocumentOperations operations, IEvent e, CancellationToken cancellation)
     {
         if (e.Data is not IWalletEvent walletEvent || TopUpRecord.TopUpOf(walletEvent) is not { } topUpId)

@@ -10,6 +10,9 @@ namespace EnvForge.Projections.Wallet;
 /// </summary>
 public sealed partial class WalletProjection : SingleStreamProjection<OrgWallet, Guid>
 {
+    // Only this stream's events: otherwise every append, to any stream, loads this snapshot type for its stream id.
+    public WalletProjection() => IncludeType<IWalletEvent>();
+
     public override OrgWallet? Evolve(OrgWallet? snapshot, Guid id, IEvent e) =>
         e.Data is IWalletEvent walletEvent ? OrgWallet.Evolve(snapshot, walletEvent) : snapshot;
 }

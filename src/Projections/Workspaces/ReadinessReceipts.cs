@@ -11,6 +11,9 @@ public sealed record ReadinessReceipt(Guid Id, Guid OrgId, IReadOnlyList<string>
 /// <summary>Inline: written in the transaction that marks the workspace ready, from its snapshot's placement.</summary>
 public sealed partial class ReadinessReceiptProjection : EventProjection
 {
+    // Only the events it writes for: the others skip it without being handed to it.
+    public ReadinessReceiptProjection() => IncludeType<WorkspaceReady>();
+
     public override async ValueTask ApplyAsync(IDocumentOperations operations, IEvent e, CancellationToken cancellation)
     {
         if (e.Data is WorkspaceReady ready)

@@ -16,6 +16,9 @@ public sealed class VmOwnershipViolationException(string message) : InvalidOpera
 /// <summary>Inline, in the placement's own transaction: a second org's placement on a registered VM fails the whole transaction.</summary>
 public sealed partial class RuntimeVmRegistryProjection : EventProjection
 {
+    // Only the events it writes for: the others skip it without being handed to it.
+    public RuntimeVmRegistryProjection() => IncludeType<WorkspacePlaced>();
+
     public override async ValueTask ApplyAsync(IDocumentOperations operations, IEvent e, CancellationToken cancellation)
     {
         if (e.Data is not WorkspacePlaced placed)

@@ -3,6 +3,8 @@ using EnvForge.Domain.Organizations;
 using EnvForge.Projections.Infrastructure;
 using EnvForge.Tests.Infrastructure;
 using Marten;
+using Marten.Services;
+using Npgsql;
 
 namespace EnvForge.Tests.CommandPath;
 
@@ -173,5 +175,58 @@ public sealed class StreamDecisionsTests(PostgresServer postgres) : IAsyncLifeti
             Assert.Equal("test", e.CausationId);
             Assert.Equal("alice", e.UserName);
         });
+    }
+
+    [Fact]
+    public async Task An_org_append_reads_no_snapshot_of_another_stream_type()
+    {
+        var orgId = await RegisterAsync();
+        var statements = new StatementRecorder();
+
+        await using (var session = _store.LightweightSession())
+        {
+            session.Logger = statements;
+            session.Events.Append(orgId, new MemberAdded(orgId, "bob", null, Role.Developer, "alice", Now));
+            await session.SaveChangesAsync();
+        }
+
+        // Each inline projection takes only its own stream's events: a snapshot type of another stream (sessions, wallets,
+        // workspaces...) loaded for the org's id would be a round trip per append for nothing.
+        var reads = statements.Texts.Where(t => t.TrimStart().StartsWith("select", StringComparison.OrdinalIgnoreCase) && t.Contains("mt_doc_", StringComparison.Ordinal)).ToList();
+        Assert.True(reads.All(t => t.Contains("mt_doc_organization", StringComparison.Ordinal)), "documents read on an org append:\n" + string.Join("\n", reads));
+    }
+
+    /// <summary>Every statement a session sends, alone or in a batch.</summary>
+    private sealed class StatementRecorder : IMartenSessionLogger
+    {
+        public List<string> Texts { get; } = [];
+
+        public void OnBeforeExecute(NpgsqlCommand command) => Texts.Add(command.CommandText);
+
+        public void OnBeforeExecute(NpgsqlBatch batch) => Texts.AddRange(batch.BatchCommands.Select<NpgsqlBatchCommand, string>(c => c.CommandText));
+
+        public void LogSuccess(NpgsqlCommand command)
+        {
+        }
+
+        public void LogFailure(NpgsqlCommand command, Exception ex)
+        {
+        }
+
+        public void LogSuccess(NpgsqlBatch batch)
+        {
+        }
+
+        public void LogFailure(NpgsqlBatch batch, Exception ex)
+        {
+        }
+
+        public void LogFailure(Exception ex, string message)
+        {
+        }
+
+        public void RecordSavedChanges(IDocumentSession session, IChangeSet commit)
+        {
+        }
     }
 }
