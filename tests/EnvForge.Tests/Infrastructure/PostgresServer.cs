@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using DotNet.Testcontainers.Builders;
 using Npgsql;
 using Testcontainers.PostgreSql;
@@ -9,7 +10,8 @@ namespace EnvForge.Tests.Infrastructure;
 /// <summary>
 /// One real PostgreSQL per test run: a Testcontainers container on the local Docker engine (image from
 /// ENVFORGE_TEST_PG_IMAGE, built by ops/test.sh), or an existing server named by ENVFORGE_TEST_PG.
-/// Each test class gets its own database. Where neither can be had, database tests are reported as skipped
+/// Each test class gets its own database; on an existing server they are dropped when the run ends (set
+/// ENVFORGE_TEST_KEEP_DATABASES=1 to keep them for a look). Where neither can be had, database tests are reported as skipped
 /// with the reason, unless ENVFORGE_REQUIRE_DATABASE=1 (CI), where that is a failure.
 /// </summary>
 public sealed class PostgresServer : IAsyncLifetime
@@ -18,6 +20,7 @@ public sealed class PostgresServer : IAsyncLifetime
     private string? _adminConnectionString;
     private string? _unavailable;
     private int _databases;
+    private readonly ConcurrentQueue<string> _created = new();
 
     public async ValueTask InitializeAsync()
     {
@@ -68,6 +71,7 @@ public sealed class PostgresServer : IAsyncLifetime
             await create.ExecuteNonQueryAsync();
         }
 
+        _created.Enqueue(name);
         return new NpgsqlConnectionStringBuilder(_adminConnectionString) { Database = name }.ConnectionString;
     }
 
@@ -94,7 +98,30 @@ public sealed class PostgresServer : IAsyncLifetime
     {
         if (_container is not null)
         {
-            await _container.DisposeAsync();
+            await _container.DisposeAsync(); // the databases go with the container
+            return;
+        }
+
+        if (_adminConnectionString is null || Environment.GetEnvironmentVariable("ENVFORGE_TEST_KEEP_DATABASES") == "1")
+        {
+            return;
+        }
+
+        // A developer's own server: thousands of leftover databases make every later crash recovery fsync them all.
+        NpgsqlConnection.ClearAllPools();
+        await using var connection = new NpgsqlConnection(_adminConnectionString);
+        await connection.OpenAsync();
+        while (_created.TryDequeue(out var name))
+        {
+            try
+            {
+                await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", connection);
+                await drop.ExecuteNonQueryAsync();
+            }
+            catch (PostgresException)
+            {
+                // Still in use by a process a test left running: kept, like ENVFORGE_TEST_KEEP_DATABASES would.
+            }
         }
     }
 }
