@@ -212,13 +212,14 @@ internal static class AuditBenchmark
     private static T Pick<T>(Random random, IReadOnlyList<T> items) => items[random.Next(items.Count)];
 
     private static long Memory(int pid, string field) =>
-        File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith(field + ":", StringComparison.Ordinal))
-            .Select(l => long.Parse(l.Split(':')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture)).First();
+        File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith(field + ":", StringComparison.Ordinal)).Select(Kib).First();
 
     /// <summary>The process's private memory in KiB (Private_Clean + Private_Dirty of /proc/PID/smaps_rollup).</summary>
     private static long PrivateMemory(int pid) =>
-        File.ReadLines($"/proc/{pid}/smaps_rollup").Where(l => l.StartsWith("Private_", StringComparison.Ordinal))
-            .Sum(l => long.Parse(l.Split(':')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture));
+        File.ReadLines($"/proc/{pid}/smaps_rollup").Where(l => l.StartsWith("Private_", StringComparison.Ordinal)).Sum(Kib);
+
+    /// <summary>The KiB of a /proc line such as <c>VmRSS:   123456 kB</c>.</summary>
+    private static long Kib(string line) => long.Parse(line.Split(':')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
 
     private sealed record ExportRun(string File, TimeSpan Time, long RssBefore, long RssPeak, long PrivateBefore, long PrivatePeak);
 

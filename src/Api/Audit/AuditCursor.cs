@@ -62,7 +62,7 @@ public sealed class AuditCursor(IReadOnlyDictionary<string, byte[]> keys, string
 
         var ticks = BinaryPrimitives.ReadInt64BigEndian(body[18..]);
         var sequence = BinaryPrimitives.ReadInt64BigEndian(body[26..]);
-        if (ticks is < 0 or > 3155378975999999999 || sequence <= 0)
+        if (ticks < 0 || ticks > DateTimeOffset.MaxValue.UtcTicks || sequence <= 0)
         {
             return false;
         }

@@ -66,17 +66,10 @@ internal static class QueryAuditTrailHandler
             errors["limit"] = [$"Limit must be between 1 and {Cursor.MaxLimit}."];
         }
 
-        AuditPosition? after = null;
-        if (cursor is not null)
+        var after = default(AuditPosition);
+        if (cursor is not null && !cursors.TryDecode(cursor, orgId, newest, out after))
         {
-            if (cursors.TryDecode(cursor, orgId, newest, out var position))
-            {
-                after = position;
-            }
-            else
-            {
-                errors["cursor"] = ["The cursor is not one this API returned for this org and order."];
-            }
+            errors["cursor"] = ["The cursor is not one this API returned for this org and order."];
         }
 
         if (errors.Count > 0)
@@ -85,7 +78,7 @@ internal static class QueryAuditTrailHandler
         }
 
         var query = new AuditQuery(action, outcome, actor, workspaceId, targetType, targetId, streamId, correlationId, from, to, newest);
-        var (items, more) = await AuditTrail.QueryAsync(session, orgId, query, after, take, http.RequestAborted);
+        var (items, more) = await AuditTrail.QueryAsync(session, orgId, query, cursor is null ? null : after, take, http.RequestAborted);
         return TypedResults.Ok(AuditTrail.Page(items, more ? cursors.Encode(orgId, newest, AuditPosition.Of(items[^1])) : null));
     }
 

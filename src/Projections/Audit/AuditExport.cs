@@ -34,6 +34,16 @@ public static class AuditExport
         (first, last) = (Math.Min(first, last), Math.Max(first, last));
         Write(buffer, new ExportRecord.Header(orgId, from, to, first, now, keys.PublicKeys), csv);
 
+        async Task DrainAsync(bool flush)
+        {
+            await output.WriteAsync(buffer.WrittenMemory, ct);
+            buffer.ResetWrittenCount();
+            if (flush)
+            {
+                await output.FlushAsync(ct);
+            }
+        }
+
         long count = 0, firstIndex = 0, lastIndex = 0;
         string firstPrevious = "", lastHash = "";
         var next = first;
@@ -45,7 +55,7 @@ public static class AuditExport
             var seals = (await session.Query<AuditSeal>()
                 .Where(s => s.OrgId == orgId && s.ToIndex >= batchStart && s.ToIndex <= batchEnd)
                 .ToListAsync(ct)).ToDictionary(s => s.ToIndex);
-            var read = 0;
+            var countBefore = count;
             var entries = session.Query<AuditEntry>()
                 .Where(a => a.OrgId == orgId && a.ChainIndex >= batchStart && a.ChainIndex <= batchEnd)
                 .OrderBy(a => a.ChainIndex).ToAsyncEnumerable(ct);
@@ -63,19 +73,15 @@ public static class AuditExport
                 }
 
                 count++;
-                read++;
                 (lastIndex, lastHash) = (entry.ChainIndex, entry.Hash);
                 if (buffer.WrittenCount >= FlushBytes)
                 {
-                    await output.WriteAsync(buffer.WrittenMemory, ct);
-                    buffer.ResetWrittenCount();
+                    await DrainAsync(flush: false);
                 }
             }
 
-            await output.WriteAsync(buffer.WrittenMemory, ct);
-            await output.FlushAsync(ct);
-            buffer.ResetWrittenCount();
-            if (read == 0)
+            await DrainAsync(flush: true);
+            if (count == countBefore)
             {
                 break;
             }
@@ -86,8 +92,7 @@ public static class AuditExport
         var summary = new ExportSummary(orgId, from, to, count, firstIndex, lastIndex, firstPrevious, lastHash, now, keys.CurrentKeyId);
         var (_, signature) = keys.Sign(AuditCanonical.ExportPayload(summary));
         Write(buffer, new ExportRecord.Closing(summary, signature), csv);
-        await output.WriteAsync(buffer.WrittenMemory, ct);
-        await output.FlushAsync(ct);
+        await DrainAsync(flush: true);
         return summary;
     }
 
