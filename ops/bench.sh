@@ -2,6 +2,9 @@
 # Write-path benchmark: the API's add-member command vs PostgreSQL's single-row commit limit (pgbench when installed, else
 # a raw Npgsql loop) and raw Marten appends, 1 and 16 clients, on orgs of 10 and 10,000 members, on this machine.
 # Usage: bash ops/bench.sh [--seconds N] [--warmup N] [--rounds N] [--clients 1,16] [--members-per-org 10,10000] [--limit pgbench|npgsql] [--daemon]
+#        [--baseline REF]
+# --baseline REF builds the API at git REF (say main) and runs it beside this tree's, on the same database, measured
+# interleaved round by round: the report adds "API / baseline API", a change's effect measured in one run.
 #
 # Gateway benchmark: a small upstream reached directly vs through the dev-link gateway (a valid link to an awake
 # workspace, seeded as events) and vs YARP's forwarder alone, 1 and 32 clients; targets gateway >= 0.8 x direct req/s
@@ -38,10 +41,26 @@ SQL
 fi
 
 bash "$root/ops/nuget-shim/build.sh"
+
+args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --baseline)
+      [ $# -ge 2 ] || { echo "--baseline needs a git ref" >&2; exit 2; }
+      baseline_dir=$(mktemp -d /tmp/envforge-baseline-XXXXXX)
+      trap 'rm -rf "$baseline_dir"' EXIT
+      git -C "$root" archive "$2" | tar -x -C "$baseline_dir"
+      bash "$baseline_dir/ops/nuget-shim/build.sh"
+      dotnet build "$baseline_dir/src/Api" -c Release --nologo -v quiet -clp:ErrorsOnly
+      args+=(--baseline-api "$baseline_dir/src/Api/bin/Release/net10.0/EnvForge.Api.dll")
+      shift 2 ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
 # Building the bench builds src/Api in Release too (project reference): the bench runs that build as a process.
 dotnet build "$root/ops/bench/EnvForge.Bench" -c Release --nologo -v quiet -clp:ErrorsOnly
 
 cd "$root"
 ENVFORGE_BENCH_COMMAND="bash ops/bench.sh $*" \
   dotnet ops/bench/EnvForge.Bench/bin/Release/net10.0/EnvForge.Bench.dll \
-  --api "$root/src/Api/bin/Release/net10.0/EnvForge.Api.dll" "$@"
+  --api "$root/src/Api/bin/Release/net10.0/EnvForge.Api.dll" "${args[@]}"

@@ -12,7 +12,8 @@ internal sealed record BenchOptions(
 {
     public const string Usage =
         "usage: EnvForge.Bench [gateway] [--seconds N] [--warmup N] [--rounds N] [--clients 1,16] [--members-per-org 10,10000] [--daemon] " +
-        "[--limit pgbench|npgsql] [--body 100,4096] [--upstream-process] [--upstream-delay-ms N] [--api PATH/EnvForge.Api.dll]";
+        "[--limit pgbench|npgsql] [--body 100,4096] [--upstream-process] [--upstream-delay-ms N] [--api PATH/EnvForge.Api.dll] " +
+        "[--baseline-api PATH/EnvForge.Api.dll]";
 
     /// <summary>pgbench of the PostgreSQL the bench runs against, when installed (the Debian package's place).</summary>
     public const string DefaultPgbench = "/usr/lib/postgresql/15/bin/pgbench";
@@ -24,6 +25,12 @@ internal sealed record BenchOptions(
     public string Limit { get; init; } = File.Exists(DefaultPgbench) ? "pgbench" : "npgsql";
 
     public BenchMode Mode { get; init; } = BenchMode.Write;
+
+    /// <summary>
+    /// Write mode: another build of the API (say, main's, which <c>ops/bench.sh --baseline REF</c> builds), run beside this
+    /// one on the same database and measured interleaved with it, round by round: a change's effect as a ratio from one run.
+    /// </summary>
+    public string? BaselineApiDll { get; init; }
 
     /// <summary>Gateway mode: the upstream's response body sizes, in bytes; one set of rows per size.</summary>
     public IReadOnlyList<int> BodyBytes { get; init; } = [100];
@@ -58,6 +65,7 @@ internal sealed record BenchOptions(
                 "--clients" => options with { Clients = [.. (value ?? "").Split(',').Select(c => Positive(args[i], c))] },
                 "--body" => options with { BodyBytes = [.. (value ?? "").Split(',').Select(c => Positive(args[i], c))] },
                 "--api" => options with { ApiDll = value ?? throw new ArgumentException("--api needs a path") },
+                "--baseline-api" => options with { BaselineApiDll = File.Exists(value) ? value : throw new ArgumentException($"--baseline-api: {value} not found") },
                 "--daemon" => options with { Daemon = true },
                 "--upstream-process" => options with { UpstreamProcess = true },
                 "--upstream-delay-ms" => options with { UpstreamDelayMs = Positive(args[i], value) },

@@ -86,23 +86,32 @@ static async Task<Report> RunAsync(BenchOptions options, BenchDatabase database,
 
     var signingKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
     await using var api = await ApiProcess.StartAsync(options.ApiDll, database.ConnectionString, signingKey, options.Daemon, dataDirectory);
+    await using var baselineApi = options.BaselineApiDll is { } baselineDll
+        ? await ApiProcess.StartAsync(baselineDll, database.ConnectionString, signingKey, options.Daemon, Directory.CreateDirectory(Path.Combine(dataDirectory, "baseline")).FullName)
+        : null;
 
     var authOptions = new AuthOptions { LocalSigningKey = signingKey };
     var key = new SymmetricSecurityKey(Convert.FromBase64String(signingKey)) { KeyId = "local-1" };
     var token = LocalTokens.Mint(key, authOptions, OrgSupply.Owner, "Bench Owner", DateTimeOffset.UtcNow, TimeSpan.FromHours(4));
-
-    using var http = new HttpClient(new SocketsHttpHandler
+    HttpClient ClientOf(ApiProcess process)
     {
-        MaxConnectionsPerServer = options.Clients.Max(),
-        PooledConnectionLifetime = TimeSpan.FromMinutes(10),
-        UseCookies = false,
-    })
-    {
-        BaseAddress = api.BaseAddress,
-    };
-    http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        var client = new HttpClient(new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = options.Clients.Max(),
+            PooledConnectionLifetime = TimeSpan.FromMinutes(10),
+            UseCookies = false,
+        })
+        {
+            BaseAddress = process.BaseAddress,
+        };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
 
+    using var http = ClientOf(api);
+    using var baselineHttp = baselineApi is null ? null : ClientOf(baselineApi);
     var bench = new WriteBenchmark(store, http, () => api.CpuTime, database.Name);
+    var baseline = baselineApi is null ? null : new WriteBenchmark(store, baselineHttp!, () => baselineApi.CpuTime, database.Name);
     var limit = await CommitLimit.CreateAsync(database.ConnectionString, database.Name, options.Limit, dataDirectory);
     var supplies = options.MembersPerOrg.Distinct().Select(members => new OrgSupply(store, members)).ToList();
     var report = new Report(options, database.ServerVersion, api.CommandLine, limit.Describe);
@@ -116,6 +125,10 @@ static async Task<Report> RunAsync(BenchOptions options, BenchDatabase database,
         {
             report.CountWarmup(await bench.RawAppendAsync(supply, clients, warmup));
             report.CountWarmup(await bench.ApiAddMemberAsync(supply, clients, warmup));
+            if (baseline is not null)
+            {
+                report.CountWarmup(await baseline.ApiAddMemberAsync(supply, clients, warmup));
+            }
         }
 
         var row = report.Add(clients, await bench.AliveAsync(clients, warmup));
@@ -136,6 +149,11 @@ static async Task<Report> RunAsync(BenchOptions options, BenchDatabase database,
                 row.Sizes[supply.MembersPerOrg].Raw.Add(await bench.RawAppendAsync(supply, clients, measure));
                 Console.Error.WriteLine($"    round {round + 1}: api, {supply.MembersPerOrg} members");
                 row.Sizes[supply.MembersPerOrg].Api.Add(await bench.ApiAddMemberAsync(supply, clients, measure));
+                if (baseline is not null)
+                {
+                    Console.Error.WriteLine($"    round {round + 1}: api baseline, {supply.MembersPerOrg} members");
+                    row.Sizes[supply.MembersPerOrg].Baseline.Add(await baseline.ApiAddMemberAsync(supply, clients, measure));
+                }
             }
         }
     }

@@ -20,7 +20,7 @@ internal sealed class Report(BenchOptions options, string postgresVersion, strin
     private long _warmupFailures;
 
     /// <summary>Non-2xx answers anywhere in the run, warm-ups included: any makes the figures invalid.</summary>
-    public long NonSuccess => _warmupFailures + _rows.Sum(r => r.Alive.Failed + r.Sizes.Values.Sum(s => s.Raw.Concat(s.Api).Sum(p => p.Failed)));
+    public long NonSuccess => _warmupFailures + _rows.Sum(r => r.Alive.Failed + r.Sizes.Values.Sum(s => s.Raw.Concat(s.Api).Concat(s.Baseline).Sum(p => p.Failed)));
 
     public long Overflow { get; set; }
 
@@ -34,7 +34,7 @@ internal sealed class Report(BenchOptions options, string postgresVersion, strin
 
     public Row Add(int clients, PhaseResult alive)
     {
-        var row = new Row(clients, [], options.MembersPerOrg.ToDictionary(m => m, _ => new SizeRow([], [])), alive);
+        var row = new Row(clients, [], options.MembersPerOrg.ToDictionary(m => m, _ => new SizeRow([], [], [])), alive);
         _rows.Add(row);
         return row;
     }
@@ -79,12 +79,17 @@ internal sealed class Report(BenchOptions options, string postgresVersion, strin
             {
                 Phase($"{members}", "raw Marten append", size.Raw, "-");
                 Phase($"{members}", "API POST members", size.Api, size.Api.Sum(p => p.Failed).ToString(CultureInfo.InvariantCulture));
+                if (size.Baseline.Count > 0)
+                {
+                    Phase($"{members}", "API baseline POST members", size.Baseline, size.Baseline.Sum(p => p.Failed).ToString(CultureInfo.InvariantCulture));
+                }
             }
 
             Phase("-", "GET /alive (HTTP ceiling)", [row.Alive], row.Alive.Failed.ToString(CultureInfo.InvariantCulture));
             foreach (var (members, size) in row.Sizes)
             {
-                Line($"{row.Clients,7} {members,7}  {"API / limit",-26} {F(row.LimitRatio(members), "0.00"),7}   (API / raw Marten {F(Median(size.Api) / Median(size.Raw), "0.00")})");
+                Line($"{row.Clients,7} {members,7}  {"API / limit",-26} {F(row.LimitRatio(members), "0.00"),7}   (API / raw Marten {F(Median(size.Api) / Median(size.Raw), "0.00")}" +
+                     $"{(size.Baseline.Count > 0 ? $", API / baseline API {F(Median(size.Api) / Median(size.Baseline), "0.00")}" : "")})");
             }
         }
 
@@ -106,6 +111,11 @@ internal sealed class Report(BenchOptions options, string postgresVersion, strin
 
         Line($"command   {Environment.GetEnvironmentVariable("ENVFORGE_BENCH_COMMAND") ?? "dotnet EnvForge.Bench.dll " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1))}");
         Line($"api       {apiCommandLine}");
+        if (options.BaselineApiDll is { } baseline)
+        {
+            Line($"baseline  the same settings, {baseline}");
+        }
+
         return text.ToString();
     }
 
@@ -153,7 +163,8 @@ internal sealed class Report(BenchOptions options, string postgresVersion, strin
             : rates.Length % 2 == 1 ? rates[rates.Length / 2] : (rates[(rates.Length / 2) - 1] + rates[rates.Length / 2]) / 2;
     }
 
-    internal sealed record SizeRow(List<PhaseResult> Raw, List<PhaseResult> Api);
+    /// <param name="Baseline">The baseline build of the API (<c>--baseline-api</c>), when one runs beside this one.</param>
+    internal sealed record SizeRow(List<PhaseResult> Raw, List<PhaseResult> Api, List<PhaseResult> Baseline);
 
     internal sealed record Row(int Clients, List<PhaseResult> Limit, Dictionary<int, SizeRow> Sizes, PhaseResult Alive)
     {

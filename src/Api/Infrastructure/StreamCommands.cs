@@ -113,7 +113,8 @@ public sealed class StreamCommands(IDocumentStore store)
         HttpContext http, Decider<TCommand, TState> decider, Guid streamId, Func<TState?, TCommand> command,
         Func<TState?, Rejection?>? authorize = null, Func<TState, CancellationToken, Task<ProblemHttpResult?>>? beforeAppend = null)
         where TState : class =>
-        ExecuteAsync(http, decider, streamId, (state, _, _) => ValueTask.FromResult<TCommand?>(command(state)), authorize, beforeAppend);
+        RunAsync(http, beforeAppend, readRole: true, (expected, proceed, context) => StreamDecisions.DecideAsync(
+            store, decider, streamId, state => (TCommand?)command(state), context, expected, authorize, proceed, ct: http.RequestAborted));
 
     /// <summary>A <c>beforeAppend</c> step for workflow-backed commands: 503 while workflows cannot run, so nothing is recorded that no workflow would act on.</summary>
     public static Task<ProblemHttpResult?> RequireWorkflows(string? unavailableReason) =>

@@ -7,7 +7,56 @@ using Npgsql;
 
 namespace EnvForge.Projections.Infrastructure;
 
-/// <summary>How an append handed to <see cref="GroupCommit"/> ended (an exception is thrown to its command instead).</summary>
+/// <summary>
+/// One command waiting for a group: its stream, what it reads (enlisted in the group's one read), what it appends to the
+/// stream the group fetched (<see cref="Apply"/>: false when it appends nothing, having answered itself), and how it is
+/// answered once the group commits, or run alone when the group cannot be.
+/// </summary>
+internal abstract class GroupedWrite(Guid streamId)
+{
+    public Guid StreamId { get; } = streamId;
+
+    /// <summary>Whether the command has its answer (the group commits it, or it needed no commit).</summary>
+    public abstract bool IsAnswered { get; }
+
+    /// <summary>Enlists the fetch of the stream (version and snapshot), and anything else the command reads, in the group's read.</summary>
+    public abstract void Enlist(IBatchedQuery batch);
+
+    /// <summary>
+    /// On what the group read: appends the command's events to the fetched stream, each stamped with its own writer, and
+    /// returns true; or answers the command at once (refused, nothing to do, lost the race) and returns false.
+    /// </summary>
+    public abstract bool Apply(EventRegistry registry);
+
+    /// <summary>The group's transaction committed: the command's events are durable, and only now is it answered.</summary>
+    public abstract void Committed();
+
+    /// <summary>Runs the command alone, in its own session and transaction, exactly as if there were no group; never throws.</summary>
+    public abstract Task AloneAsync();
+
+    public abstract void Fail(Exception ex);
+
+    /// <summary>The group's session serves many writers: who wrote each event travels on the event, not the session.</summary>
+    protected static void AppendStamped<TState>(IEventStream<TState> stream, EventRegistry registry, IReadOnlyList<IDomainEvent> events, WriteContext writer)
+        where TState : class
+    {
+        foreach (var data in events)
+        {
+            var e = registry.BuildEvent(data);
+            e.UserName = writer.Actor;
+            e.CorrelationId = writer.CorrelationId;
+            e.CausationId = writer.CausationId;
+            if (writer.ActorRole is { } role)
+            {
+                e.SetHeader(WriteContext.ActorRoleHeader, role);
+            }
+
+            stream.AppendOne(e);
+        }
+    }
+}
+
+/// <summary>How an append decided outside the group ended (an exception is thrown to its command instead).</summary>
 internal enum AppendOutcome
 {
     /// <summary>Committed: durable, and only now may the command be acknowledged.</summary>
@@ -18,48 +67,148 @@ internal enum AppendOutcome
 }
 
 /// <summary>
-/// One decided command, waiting to be committed: its stream, the version it decided on, its events, who wrote them, and
-/// the command's own session (its stream fetched, its events appended), which commits it alone when it is alone.
+/// A command decided before it joined the group (it read in its own session, say to start a workflow before its append):
+/// the group checks its stream is still at the version it decided on, and appends its events if so. Alone, its own
+/// session (its stream fetched, its events appended) commits it.
 /// </summary>
-internal abstract class PendingAppend(Guid streamId, long version)
+internal sealed class DecidedAppend<TState>(
+    IDocumentSession own, Guid streamId, long version, IReadOnlyList<IDomainEvent> events, WriteContext writer) : GroupedWrite(streamId)
+    where TState : class
 {
     private readonly TaskCompletionSource<AppendOutcome> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    public Guid StreamId { get; } = streamId;
-
-    /// <summary>The stream's version the command was decided on.</summary>
-    public long Version { get; } = version;
+    private Task<IEventStream<TState>>? _fetched;
 
     public Task<AppendOutcome> Done => _done.Task;
 
-    public void Complete(AppendOutcome outcome) => _done.TrySetResult(outcome);
+    public override bool IsAnswered => _done.Task.IsCompleted;
 
-    public void Fail(Exception ex) => _done.TrySetException(ex);
+    public override void Enlist(IBatchedQuery batch) => _fetched = batch.Events.FetchForWriting<TState>(StreamId);
 
-    /// <summary>Commits this command alone, in its own session and transaction, as if there were no group.</summary>
-    public abstract Task<AppendOutcome> CommitAloneAsync(CancellationToken ct);
+    public override bool Apply(EventRegistry registry)
+    {
+        var stream = _fetched!.Result;
+        if ((stream.CurrentVersion ?? 0) != version)
+        {
+            _done.TrySetResult(AppendOutcome.Conflict);
+            return false;
+        }
 
-    /// <summary>Enlists the fetch of the stream (version and snapshot) in the group's read.</summary>
-    public abstract void Fetch(IBatchedQuery batch);
+        AppendStamped(stream, registry, events, writer);
+        return true;
+    }
 
-    /// <summary>The version the group's read found.</summary>
-    public abstract long FetchedVersion { get; }
+    public override void Committed() => _done.TrySetResult(AppendOutcome.Committed);
 
-    /// <summary>Appends the events to the stream fetched in the group's session, each stamped with its own writer.</summary>
-    public abstract void AppendToFetched(EventRegistry events);
-}
-
-internal sealed class PendingAppend<TState>(
-    IDocumentSession own, Guid streamId, long version, IReadOnlyList<IDomainEvent> events, WriteContext context) : PendingAppend(streamId, version)
-    where TState : class
-{
-    private Task<IEventStream<TState>>? _fetched;
-
-    public override async Task<AppendOutcome> CommitAloneAsync(CancellationToken ct)
+    public override async Task AloneAsync()
     {
         try
         {
-            await own.SaveChangesAsync(ct);
+            _done.TrySetResult(await GroupCommit.SaveAloneAsync(own));
+        }
+        catch (Exception ex)
+        {
+            _done.TrySetException(ex);
+        }
+    }
+
+    public override void Fail(Exception ex) => _done.TrySetException(ex);
+}
+
+/// <summary>
+/// A command decided in the group: its stream and keyed reads are read in the group's one round trip, it is decided on
+/// them there (nothing in a decision waits), and its events are appended in the group's transaction. Alone, it is the
+/// whole command path in its own session (<paramref name="alone"/>), retries included.
+/// </summary>
+internal sealed class GroupedDecision<TCommand, TState, TReads>(
+    StreamCommand<TCommand, TState, TReads> command, Func<TState?, TReads, TCommand?> build, Func<Task<StreamDecision<TState>>> alone)
+    : GroupedWrite(command.StreamId)
+    where TState : class
+{
+    private readonly TaskCompletionSource<StreamDecision<TState>> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task<IEventStream<TState>>? _stream;
+    private Task<TReads>? _reads;
+    private StreamDecision<TState>? _decided;
+
+    public Task<StreamDecision<TState>> Done => _done.Task;
+
+    public override bool IsAnswered => _done.Task.IsCompleted;
+
+    public override void Enlist(IBatchedQuery batch) => (_stream, _reads) = command.Enlist(batch);
+
+    public override bool Apply(EventRegistry registry)
+    {
+        var stream = _stream!.Result;
+        var read = _reads!.Result;
+        var decision = command.Decide(stream, read, build);
+        if (!decision.Changed)
+        {
+            _done.TrySetResult(decision);
+            return false;
+        }
+
+        AppendStamped(stream, registry, decision.Events, command.WriterFor(read));
+        _decided = decision;
+        return true;
+    }
+
+    public override void Committed() => _done.TrySetResult(_decided!);
+
+    public override async Task AloneAsync()
+    {
+        try
+        {
+            _done.TrySetResult(await alone());
+        }
+        catch (Exception ex)
+        {
+            _done.TrySetException(ex);
+        }
+    }
+
+    public override void Fail(Exception ex) => _done.TrySetException(ex);
+}
+
+/// <summary>
+/// Group commit for the command path (one per document store, so per process): commands arriving together, on different
+/// streams, are read in one round trip, decided there, and appended in one transaction, so one read and one commit (one
+/// WAL flush) serve them all. A few groups run at once (<see cref="MaxInFlight"/>), none with a stream another holds, and
+/// a group takes at most one command per stream, in arrival order: commands on one stream never race each other in the
+/// process, each is decided on what the one before it committed. Each keeps its own decision and its own optimistic
+/// check (the append's version check, against writers in other processes). Nothing is acknowledged before the commit.
+/// Should a group's transaction fail (a writer elsewhere winning a race, an inline projection refusing one command),
+/// nothing of it was committed and each command runs alone, so each gets exactly the outcome it would have had alone;
+/// only a connection lost during the commit, with the outcome unknown, fails them all.
+/// A command that finds a group free runs one at once on its own request (a lone writer pays nothing for the queue);
+/// otherwise it waits, and the group that frees a place starts the next one with what has queued meanwhile.
+/// </summary>
+internal sealed class GroupCommit(IDocumentStore store)
+{
+    /// <summary>The most commands one group takes.</summary>
+    public const int MaxGroup = 256;
+
+    /// <summary>
+    /// The most groups running at once. One alone leaves the database idle while a group's answers travel back and the
+    /// next is built; a few keep it busy; more only split the commands into smaller groups.
+    /// </summary>
+    public const int MaxInFlight = 2;
+
+    // One per store: the queue is the process's, not any request's. A weak table, so a disposed store takes it along.
+    private static readonly ConditionalWeakTable<IDocumentStore, GroupCommit> PerStore = [];
+
+    private readonly Lock _gate = new();
+    private readonly EventRegistry _events = (EventRegistry)store.Options.Events;
+    private readonly HashSet<Guid> _held = [];
+    private List<GroupedWrite> _queue = [];
+    private int _inFlight;
+
+    public static GroupCommit For(IDocumentStore store) => PerStore.GetValue(store, s => new GroupCommit(s));
+
+    /// <summary>Commits a session's appends in a transaction of their own; a lost race (the version check) is <see cref="AppendOutcome.Conflict"/>.</summary>
+    public static async Task<AppendOutcome> SaveAloneAsync(IDocumentSession session)
+    {
+        try
+        {
+            await session.SaveChangesAsync(CancellationToken.None);
             return AppendOutcome.Committed;
         }
         catch (Exception ex) when (Concurrency.IsConflict(ex))
@@ -68,182 +217,141 @@ internal sealed class PendingAppend<TState>(
         }
     }
 
-    public override void Fetch(IBatchedQuery batch) => _fetched = batch.Events.FetchForWriting<TState>(StreamId);
-
-    public override long FetchedVersion => _fetched!.Result.CurrentVersion ?? 0;
-
-    public override void AppendToFetched(EventRegistry registry)
+    /// <summary>Queues the command and, when a group is free, runs one on this call; the command's own task answers it.</summary>
+    public async Task RunAsync(GroupedWrite write)
     {
-        var stream = _fetched!.Result;
-        foreach (var data in events)
-        {
-            // The group's session serves many writers: who wrote each event travels on the event, not the session.
-            var e = registry.BuildEvent(data);
-            e.UserName = context.Actor;
-            e.CorrelationId = context.CorrelationId;
-            e.CausationId = context.CausationId;
-            if (context.ActorRole is { } role)
-            {
-                e.SetHeader(WriteContext.ActorRoleHeader, role);
-            }
-
-            stream.AppendOne(e);
-        }
-    }
-}
-
-/// <summary>
-/// Group commit for the command path (one per document store, so per process): commands decided concurrently, on the
-/// same or different streams, are appended in one transaction, so one commit (one WAL flush) serves them all. Each keeps
-/// its own decision and its own optimistic check: the group reads every stream's version (and snapshot) again in one
-/// round trip, and a command whose stream moved since it decided, or that a command before it in the group already
-/// appended to, is answered <see cref="AppendOutcome.Conflict"/> and decides again, exactly as it would have lost the race
-/// alone. Nothing is acknowledged before the commit. Should the group's transaction fail (an inline projection refusing
-/// one command, a writer elsewhere winning a race), nothing of it was committed and each command is committed alone,
-/// so each gets exactly the outcome it would have had alone; only a connection lost with the outcome unknown fails them all.
-/// Whoever finds no commit in progress leads: commits what is queued (its own first), and hands on to a background
-/// drain if more arrived meanwhile, so a lone writer pays nothing for the queue.
-/// </summary>
-internal sealed class GroupCommit(IDocumentStore store)
-{
-    /// <summary>The most commands one transaction takes.</summary>
-    public const int MaxGroup = 256;
-
-    // One per store: the queue is the process's, not any request's. A weak table, so a disposed store takes it along.
-    private static readonly ConditionalWeakTable<IDocumentStore, GroupCommit> PerStore = [];
-
-    private readonly Lock _gate = new();
-    private readonly EventRegistry _events = (EventRegistry)store.Options.Events;
-    private List<PendingAppend> _queue = [];
-    private bool _draining;
-
-    public static GroupCommit For(IDocumentStore store) => PerStore.GetValue(store, s => new GroupCommit(s));
-
-    public async Task<AppendOutcome> CommitAsync(PendingAppend pending)
-    {
-        bool lead;
+        List<GroupedWrite>? group;
         lock (_gate)
         {
-            _queue.Add(pending);
-            lead = !_draining;
-            _draining = true;
+            _queue.Add(write);
+            group = TakeGroup();
         }
 
-        if (lead)
+        if (group is not null)
         {
-            await DrainAsync(pending);
+            await RunThenHandOnAsync(group);
         }
-
-        return await pending.Done;
     }
 
-    /// <summary>Commits what is queued, group after group, until <paramref name="mine"/> is done (null: until the queue is empty).</summary>
-    private async Task DrainAsync(PendingAppend? mine)
+    private async Task RunThenHandOnAsync(List<GroupedWrite> group)
     {
-        while (true)
+        await RunGroupAsync(group);
+        List<GroupedWrite>? next;
+        lock (_gate)
         {
-            List<PendingAppend> group;
-            lock (_gate)
+            foreach (var write in group)
             {
-                if (_queue.Count == 0)
-                {
-                    _draining = false;
-                    return;
-                }
-
-                if (mine is { Done.IsCompleted: true })
-                {
-                    // The leader's own command is answered: the rest is drained in the background, not on its request.
-                    _ = Task.Run(() => DrainAsync(null));
-                    return;
-                }
-
-                if (_queue.Count <= MaxGroup)
-                {
-                    (group, _queue) = (_queue, []);
-                }
-                else
-                {
-                    group = _queue[..MaxGroup];
-                    _queue.RemoveRange(0, MaxGroup);
-                }
+                _held.Remove(write.StreamId);
             }
 
-            await CommitGroupAsync(group);
+            _inFlight--;
+            next = TakeGroup();
+        }
+
+        if (next is not null)
+        {
+            // What queued meanwhile runs in the background, not on this request, whose command is answered.
+            _ = Task.Run(() => RunThenHandOnAsync(next));
         }
     }
 
-    /// <summary>Commits one group and answers each of its commands; never throws (a command's failure is its own answer).</summary>
-    private async Task CommitGroupAsync(List<PendingAppend> group)
+    /// <summary>
+    /// Under the gate: when a group is free, the first queued command of each stream no running group holds, in arrival
+    /// order, up to <see cref="MaxGroup"/>; the rest stay queued in order. Null when no group is free or nothing can run.
+    /// </summary>
+    private List<GroupedWrite>? TakeGroup()
+    {
+        if (_inFlight >= MaxInFlight || _queue.Count == 0)
+        {
+            return null;
+        }
+
+        var group = new List<GroupedWrite>(Math.Min(_queue.Count, MaxGroup));
+        var rest = new List<GroupedWrite>();
+        foreach (var write in _queue)
+        {
+            (group.Count < MaxGroup && _held.Add(write.StreamId) ? group : rest).Add(write);
+        }
+
+        _queue = rest;
+        if (group.Count == 0)
+        {
+            return null;
+        }
+
+        _inFlight++;
+        return group;
+    }
+
+    /// <summary>Reads, decides, commits and answers one group; never throws (a command's failure is its own answer).</summary>
+    private async Task RunGroupAsync(List<GroupedWrite> group)
     {
         if (group.Count == 1)
         {
-            await AloneAsync(group[0]);
+            await group[0].AloneAsync();
             return;
         }
 
-        var appended = new HashSet<PendingAppend>(group.Count);
+        var appended = new List<GroupedWrite>(group.Count);
+        var committing = false;
         try
         {
             await using var session = store.LightweightSession();
             var batch = session.CreateBatchQuery();
-            var first = new Dictionary<Guid, PendingAppend>();
-            foreach (var pending in group)
+            foreach (var write in group)
             {
-                if (first.TryAdd(pending.StreamId, pending))
-                {
-                    pending.Fetch(batch);
-                }
+                write.Enlist(batch);
             }
 
             await batch.Execute(CancellationToken.None);
-            foreach (var pending in group)
+            foreach (var write in group)
             {
-                // One append per stream and group, and only at the version it was decided on: any other lost the race.
-                if (first[pending.StreamId] == pending && pending.FetchedVersion == pending.Version)
+                if (Apply(write))
                 {
-                    pending.AppendToFetched(_events);
-                    appended.Add(pending);
+                    appended.Add(write);
                 }
             }
 
             if (appended.Count > 0)
             {
+                committing = true;
                 await session.SaveChangesAsync(CancellationToken.None);
             }
         }
-        catch (NpgsqlException ex) when (ex is not PostgresException)
+        catch (NpgsqlException ex) when (committing && ex is not PostgresException)
         {
-            // The connection failed, perhaps during the commit: the outcome is unknown, exactly as for a command alone.
-            foreach (var pending in group)
+            // The connection failed during the commit: the outcome is unknown, exactly as for a command alone.
+            foreach (var write in appended)
             {
-                pending.Fail(ex);
+                write.Fail(ex);
             }
 
             return;
         }
         catch (Exception)
         {
-            // Nothing of the group was committed: each command is committed alone and gets its own outcome.
-            await Task.WhenAll(group.Select(AloneAsync));
+            // Nothing of the group was committed: each command not yet answered runs alone and gets its own outcome.
+            await Task.WhenAll(group.Where(w => !w.IsAnswered).Select(w => w.AloneAsync()));
             return;
         }
 
-        foreach (var pending in group)
+        foreach (var write in appended)
         {
-            pending.Complete(appended.Contains(pending) ? AppendOutcome.Committed : AppendOutcome.Conflict);
+            write.Committed();
         }
     }
 
-    private static async Task AloneAsync(PendingAppend pending)
+    /// <summary>One command's part of the group: a command that throws (a bug in its decider, say) fails alone, appending nothing.</summary>
+    private bool Apply(GroupedWrite write)
     {
         try
         {
-            pending.Complete(await pending.CommitAloneAsync(CancellationToken.None));
+            return write.Apply(_events);
         }
         catch (Exception ex)
         {
-            pending.Fail(ex);
+            write.Fail(ex);
+            return false;
         }
     }
 }

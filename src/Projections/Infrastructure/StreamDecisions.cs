@@ -65,14 +65,18 @@ public delegate Task<TReads> StreamReads<TReads>(IBatchedQuery batch);
 /// The one "load -> decide -> append" of EnvForge, for every stream and both sides (the API and the activities): load
 /// the state with <c>FetchForWriting</c> (and any keyed reads the command needs, in the same round trip), build the
 /// command from it, decide, append at the version read, commit. A stream is started the same way (its state is null
-/// until its first event). When another writer appends first, the version check fails and the command is decided again
-/// on what is there now, in a fresh session, a bounded number of times; a caller that named the version it expects gets
-/// <see cref="DecisionStatus.PreconditionFailed"/> at once. Nothing is acknowledged before the commit.
+/// until its first event). A command built from what was read alone is read, decided and committed with the commands
+/// that arrive with it (<see cref="GroupCommit"/>); one that reads more on its own, or runs a step before its append,
+/// reads and decides in its own session and joins a group for its commit. When another writer appends first, the
+/// version check fails and the command is decided again on what is there now, in a fresh session, a bounded number of
+/// times; a caller that named the version it expects gets <see cref="DecisionStatus.PreconditionFailed"/> at once.
+/// Nothing is acknowledged before the commit.
 /// </summary>
 public static class StreamDecisions
 {
     public const int DefaultAttempts = 3;
 
+    /// <param name="command">Builds the command from the state, reading further facts through the session it is given.</param>
     /// <param name="authorize">
     /// Checked on the loaded state before anything else (the expected version included), so a caller who may not see the
     /// stream learns nothing about it; a refusal is answered like the decider's.
@@ -93,9 +97,9 @@ public static class StreamDecisions
         int attempts = DefaultAttempts,
         CancellationToken ct = default)
         where TState : class =>
-        DecideCoreAsync<TCommand, TState, NoReads>(
-            store, decider, streamId, reads: null, authorize is null ? null : (state, _) => authorize(state),
-            (state, _, session, token) => command(state, session, token), context, actorRole: null, expectedVersion, beforeAppend, attempts, ct);
+        DecideInSessionAsync<TCommand, TState, NoReads>(
+            store, new(decider, streamId, reads: null, authorize is null ? null : (state, _) => authorize(state), context, actorRole: null, expectedVersion),
+            (state, _, session, token) => command(state, session, token), beforeAppend, grouped: true, attempts, ct);
 
     /// <summary>The same path with a command that needs nothing but the state.</summary>
     public static Task<StreamDecision<TState>> DecideAsync<TCommand, TState>(
@@ -103,7 +107,10 @@ public static class StreamDecisions
         long? expectedVersion = null, Func<TState?, Rejection?>? authorize = null, Func<TState, CancellationToken, Task<bool>>? beforeAppend = null,
         int attempts = DefaultAttempts, CancellationToken ct = default)
         where TState : class =>
-        DecideAsync(store, decider, streamId, (state, _, _) => ValueTask.FromResult(command(state)), context, expectedVersion, authorize, beforeAppend, attempts, ct);
+        DecideAsync(
+            store, new StreamCommand<TCommand, TState, NoReads>(
+                decider, streamId, reads: null, authorize is null ? null : (state, _) => authorize(state), context, actorRole: null, expectedVersion),
+            (state, _) => command(state), beforeAppend, attempts, ct);
 
     /// <summary>
     /// The same path with documents read by key beside the stream, in its round trip (<paramref name="reads"/>); the
@@ -119,103 +126,95 @@ public static class StreamDecisions
         Func<TState, CancellationToken, Task<bool>>? beforeAppend = null, int attempts = DefaultAttempts, Func<TReads, string?>? actorRole = null,
         CancellationToken ct = default)
         where TState : class =>
-        DecideCoreAsync<TCommand, TState, TReads>(
-            store, decider, streamId, reads, authorize, (state, read, _, _) => ValueTask.FromResult(command(state, read)), context, actorRole,
-            expectedVersion, beforeAppend, attempts, ct);
+        DecideAsync(store, new StreamCommand<TCommand, TState, TReads>(decider, streamId, reads, authorize, context, actorRole, expectedVersion), command, beforeAppend, attempts, ct);
 
-    private static async Task<StreamDecision<TState>> DecideCoreAsync<TCommand, TState, TReads>(
+    /// <summary>A command built from what was read alone: decided in a group, unless a step must run before its append.</summary>
+    private static async Task<StreamDecision<TState>> DecideAsync<TCommand, TState, TReads>(
+        IDocumentStore store, StreamCommand<TCommand, TState, TReads> command, Func<TState?, TReads, TCommand?> build,
+        Func<TState, CancellationToken, Task<bool>>? beforeAppend, int attempts, CancellationToken ct)
+        where TState : class
+    {
+        var inSession = (TState? state, TReads read, IQuerySession _, CancellationToken _) => ValueTask.FromResult(build(state, read));
+        if (beforeAppend is not null)
+        {
+            return await DecideInSessionAsync(store, command, inSession, beforeAppend, grouped: true, attempts, ct);
+        }
+
+        ct.ThrowIfCancellationRequested();
+        var grouped = new GroupedDecision<TCommand, TState, TReads>(
+            command, build, alone: () => DecideInSessionAsync(store, command, inSession, beforeAppend: null, grouped: false, attempts, CancellationToken.None));
+        await GroupCommit.For(store).RunAsync(grouped);
+        return await grouped.Done;
+    }
+
+    /// <summary>
+    /// The command read and decided in a session of its own, a fresh one per attempt (one whose save lost the race still
+    /// holds the events it could not append); committed in a group (<paramref name="grouped"/>) or alone.
+    /// </summary>
+    private static async Task<StreamDecision<TState>> DecideInSessionAsync<TCommand, TState, TReads>(
         IDocumentStore store,
-        Decider<TCommand, TState> decider,
-        Guid streamId,
-        StreamReads<TReads>? reads,
-        Func<TState?, TReads, Rejection?>? authorize,
-        Func<TState?, TReads, IQuerySession, CancellationToken, ValueTask<TCommand?>> command,
-        WriteContext context,
-        Func<TReads, string?>? actorRole,
-        long? expectedVersion,
+        StreamCommand<TCommand, TState, TReads> command,
+        Func<TState?, TReads, IQuerySession, CancellationToken, ValueTask<TCommand?>> build,
         Func<TState, CancellationToken, Task<bool>>? beforeAppend,
+        bool grouped,
         int attempts,
         CancellationToken ct)
         where TState : class
     {
         for (var attempt = 1; ; attempt++)
         {
-            // A fresh session per attempt: one whose save lost the race still holds the events it could not append.
             await using var session = store.LightweightSession();
-            var (stream, read) = await ReadAsync<TState, TReads>(session, streamId, reads, ct);
-            var writer = actorRole is null ? context : context with { ActorRole = actorRole(read) };
+            var (stream, read) = await command.ReadAsync(session, ct);
+            var writer = command.WriterFor(read);
             Stamp(session, writer);
             var state = stream.Aggregate;
             var current = stream.CurrentVersion ?? 0;
-            if (authorize?.Invoke(state, read) is { } refused)
+            if (command.Check(state, current, read) is { } answered)
             {
-                return new(DecisionStatus.Rejected, state, current, [], refused);
+                return answered;
             }
 
-            if (expectedVersion is { } expected && expected != current)
+            var decision = command.Judge(await build(state, read, session, ct), state, current);
+            if (!decision.Changed)
             {
-                return new(DecisionStatus.PreconditionFailed, state, current, []);
+                return decision;
             }
 
-            if (await command(state, read, session, ct) is not { } next)
-            {
-                return new(DecisionStatus.Unchanged, state, current, []);
-            }
-
-            var decision = decider.Decide(next, state);
-            if (decision.Rejection is { } rejection)
-            {
-                return new(DecisionStatus.Rejected, state, current, [], rejection);
-            }
-
-            if (decision.Events.Count == 0)
-            {
-                return new(DecisionStatus.Unchanged, state, current, []);
-            }
-
-            var after = decider.Fold(state, decision.Events)!;
-            if (beforeAppend is not null && !await beforeAppend(after, ct))
+            if (beforeAppend is not null && !await beforeAppend(decision.State!, ct))
             {
                 return new(DecisionStatus.Abandoned, state, current, []);
             }
 
-            // Committed with whatever else is being decided now (group commit), each at its own version; answered after the commit.
             stream.AppendMany(decision.Events);
-            var appended = await GroupCommit.For(store).CommitAsync(new PendingAppend<TState>(session, streamId, current, decision.Events, writer));
-            if (appended == AppendOutcome.Conflict)
+            if (await CommitAsync<TState>(store, session, command.StreamId, current, decision.Events, writer, grouped) == AppendOutcome.Committed)
             {
-                if (expectedVersion is not null)
-                {
-                    return new(DecisionStatus.PreconditionFailed, state, current, []);
-                }
-
-                if (attempt >= attempts)
-                {
-                    return new(DecisionStatus.Conflict, state, current, []);
-                }
-
-                continue;
+                return decision;
             }
 
-            return new(DecisionStatus.Appended, after, current + decision.Events.Count, decision.Events);
+            if (command.ExpectedVersion is not null)
+            {
+                return new(DecisionStatus.PreconditionFailed, state, current, []);
+            }
+
+            if (attempt >= attempts)
+            {
+                return new(DecisionStatus.Conflict, state, current, []);
+            }
         }
     }
 
-    /// <summary>The stream's version and state, and the command's keyed reads after them, in one round trip.</summary>
-    private static async Task<(IEventStream<TState> Stream, TReads Reads)> ReadAsync<TState, TReads>(
-        IDocumentSession session, Guid streamId, StreamReads<TReads>? reads, CancellationToken ct)
+    private static async Task<AppendOutcome> CommitAsync<TState>(
+        IDocumentStore store, IDocumentSession session, Guid streamId, long version, IReadOnlyList<IDomainEvent> events, WriteContext writer, bool grouped)
         where TState : class
     {
-        if (reads is null)
+        if (!grouped)
         {
-            return (await session.Events.FetchForWriting<TState>(streamId, ct), default!);
+            return await GroupCommit.SaveAloneAsync(session);
         }
 
-        var batch = session.CreateBatchQuery();
-        var stream = batch.Events.FetchForWriting<TState>(streamId);
-        var read = reads(batch);
-        await batch.Execute(ct);
-        return (await stream, await read);
+        var append = new DecidedAppend<TState>(session, streamId, version, events, writer);
+        await GroupCommit.For(store).RunAsync(append);
+        return await append.Done;
     }
 
     private static void Stamp(IDocumentSession session, WriteContext context)
@@ -231,4 +230,76 @@ public static class StreamDecisions
 
     /// <summary>No keyed reads beside the stream.</summary>
     private readonly record struct NoReads;
+}
+
+/// <summary>
+/// One command on one stream as the write path runs it, whatever session it runs in: what it reads, how the caller is
+/// authorized and the expected version checked, and the decider's verdict on the command built from what was read.
+/// </summary>
+internal sealed class StreamCommand<TCommand, TState, TReads>(
+    Decider<TCommand, TState> decider, Guid streamId, StreamReads<TReads>? reads, Func<TState?, TReads, Rejection?>? authorize,
+    WriteContext context, Func<TReads, string?>? actorRole, long? expectedVersion)
+    where TState : class
+{
+    public Guid StreamId => streamId;
+
+    public long? ExpectedVersion => expectedVersion;
+
+    /// <summary>The stream's version and state, and the command's keyed reads after them, enlisted in a batch.</summary>
+    public (Task<IEventStream<TState>> Stream, Task<TReads> Reads) Enlist(IBatchedQuery batch) =>
+        (batch.Events.FetchForWriting<TState>(streamId), reads is null ? Task.FromResult<TReads>(default!) : reads(batch));
+
+    /// <summary>The same in one round trip of the session's own.</summary>
+    public async Task<(IEventStream<TState> Stream, TReads Reads)> ReadAsync(IDocumentSession session, CancellationToken ct)
+    {
+        if (reads is null)
+        {
+            return (await session.Events.FetchForWriting<TState>(streamId, ct), default!);
+        }
+
+        var batch = session.CreateBatchQuery();
+        var (stream, read) = Enlist(batch);
+        await batch.Execute(ct);
+        return (await stream, await read);
+    }
+
+    public WriteContext WriterFor(TReads read) => actorRole is null ? context : context with { ActorRole = actorRole(read) };
+
+    /// <summary>Before the command is built: the caller's authorization, then the expected version. Null: go on.</summary>
+    public StreamDecision<TState>? Check(TState? state, long current, TReads read)
+    {
+        if (authorize?.Invoke(state, read) is { } refused)
+        {
+            return new(DecisionStatus.Rejected, state, current, [], refused);
+        }
+
+        return expectedVersion is { } expected && expected != current ? new(DecisionStatus.PreconditionFailed, state, current, []) : null;
+    }
+
+    /// <summary>The decider's verdict on the command built (null: nothing to ask): what to append and the state after it, or the answer.</summary>
+    public StreamDecision<TState> Judge(TCommand? next, TState? state, long current)
+    {
+        if (next is null)
+        {
+            return new(DecisionStatus.Unchanged, state, current, []);
+        }
+
+        var decision = decider.Decide(next, state);
+        if (decision.Rejection is { } rejection)
+        {
+            return new(DecisionStatus.Rejected, state, current, [], rejection);
+        }
+
+        return decision.Events.Count == 0
+            ? new(DecisionStatus.Unchanged, state, current, [])
+            : new(DecisionStatus.Appended, decider.Fold(state, decision.Events), current + decision.Events.Count, decision.Events);
+    }
+
+    /// <summary>Checked, built and judged on what was read, with nothing that waits: the decision a group makes for the command.</summary>
+    public StreamDecision<TState> Decide(IEventStream<TState> stream, TReads read, Func<TState?, TReads, TCommand?> build)
+    {
+        var state = stream.Aggregate;
+        var current = stream.CurrentVersion ?? 0;
+        return Check(state, current, read) ?? Judge(build(state, read), state, current);
+    }
 }
