@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using EnvForge.Projections.Infrastructure;
 using Npgsql;
 
 namespace EnvForge.Bench;
@@ -15,12 +16,20 @@ internal sealed partial class CommitLimit(string connectionString, string databa
 {
     private const string Table = "bench_commit_limit";
 
-    public string Describe => method == "pgbench"
+    public string Describe => (method == "pgbench"
         ? $"pgbench -n -c N -j min(N,{Environment.ProcessorCount}), one INSERT INTO {Table} per transaction"
-        : $"raw Npgsql loop, one prepared INSERT INTO {Table} per transaction (autocommit), one connection per client";
+        : $"raw Npgsql loop, one prepared INSERT INTO {Table} per transaction (autocommit), one connection per client")
+        + $"; sslmode {SslMode.ToString().ToLowerInvariant()}, as the API's connections";
 
-    public static async Task<CommitLimit> CreateAsync(string connectionString, string database, string method, string dataDirectory)
+    /// <summary>The transport the API's connections use (<see cref="WritePath.Connection"/>), so the limit is measured over the same.</summary>
+    private SslMode SslMode => new NpgsqlConnectionStringBuilder(connectionString).SslMode;
+
+    public static async Task<CommitLimit> CreateAsync(string given, string database, string method, string dataDirectory)
     {
+        var connectionString = new NpgsqlConnectionStringBuilder(given)
+        {
+            SslMode = new NpgsqlConnectionStringBuilder(WritePath.Connection(given)).SslMode,
+        }.ConnectionString;
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         await using var create = new NpgsqlCommand(
@@ -93,6 +102,15 @@ internal sealed partial class CommitLimit(string connectionString, string databa
         }
 
         start.Environment["PGPASSWORD"] = builder.Password ?? "";
+        start.Environment["PGSSLMODE"] = SslMode switch
+        {
+            SslMode.Disable => "disable",
+            SslMode.Allow => "allow",
+            SslMode.Require => "require",
+            SslMode.VerifyCA => "verify-ca",
+            SslMode.VerifyFull => "verify-full",
+            _ => "prefer",
+        };
         await using var server = ProcessCpu.ForDatabase(database);
         using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start pgbench");
         await using var own = ProcessCpu.ForProcess(process.Id);

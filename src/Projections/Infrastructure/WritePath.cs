@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Net;
 using JasperFx.Events;
 using Marten;
 using Npgsql;
@@ -40,6 +41,9 @@ public static class WritePath
     /// <item><c>No Reset On Close</c>: no reset round trip when a connection goes back to the pool. EnvForge sets no session
     /// state (no SET, temporary tables, session advisory locks or LISTEN on pooled connections; a transaction still open is
     /// rolled back by Npgsql regardless), so there is nothing to reset.</item>
+    /// <item><c>SSL Mode=Disable</c> when every host is this machine (a loopback address, <c>localhost</c> or a Unix socket
+    /// directory): TLS there protects nothing that leaves the machine, and cost the API and PostgreSQL a share of their CPU
+    /// on every command (README, "Write path: performance"). Any other host keeps Npgsql's default.</item>
     /// </list>
     /// </summary>
     public static string Connection(string connectionString)
@@ -57,6 +61,19 @@ public static class WritePath
             tuned.NoResetOnClose = true;
         }
 
+        if (!Given("SSL Mode", "SslMode") && IsThisMachine(tuned.Host))
+        {
+            tuned.SslMode = SslMode.Disable;
+        }
+
         return tuned.ConnectionString;
     }
+
+    private static bool IsThisMachine(string? hosts) =>
+        !string.IsNullOrWhiteSpace(hosts) && hosts.Split(',').Select(h => h.Trim()).All(host =>
+            host.StartsWith('/') || IsLoopback(host) || (host.LastIndexOf(':') is > 0 and var port && IsLoopback(host[..port])));
+
+    private static bool IsLoopback(string host) =>
+        host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+        || (IPAddress.TryParse(host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
 }
