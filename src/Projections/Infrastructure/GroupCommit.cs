@@ -235,17 +235,23 @@ internal sealed class GroupCommit(IDocumentStore store)
 
     private async Task RunThenHandOnAsync(List<GroupedWrite> group)
     {
-        await RunGroupAsync(group);
         List<GroupedWrite>? next;
-        lock (_gate)
+        try
         {
-            foreach (var write in group)
+            await RunGroupAsync(group);
+        }
+        finally
+        {
+            lock (_gate)
             {
-                _held.Remove(write.StreamId);
-            }
+                foreach (var write in group)
+                {
+                    _held.Remove(write.StreamId);
+                }
 
-            _inFlight--;
-            next = TakeGroup();
+                _inFlight--;
+                next = TakeGroup();
+            }
         }
 
         if (next is not null)
@@ -318,7 +324,7 @@ internal sealed class GroupCommit(IDocumentStore store)
                 await session.SaveChangesAsync(CancellationToken.None);
             }
         }
-        catch (NpgsqlException ex) when (committing && ex is not PostgresException)
+        catch (Exception ex) when (committing && IsConnectionLoss(ex))
         {
             // The connection failed during the commit: the outcome is unknown, exactly as for a command alone.
             foreach (var write in appended)
@@ -340,6 +346,10 @@ internal sealed class GroupCommit(IDocumentStore store)
             write.Committed();
         }
     }
+
+    /// <summary>The connection failed (not the server refusing a statement), however Marten wraps it.</summary>
+    private static bool IsConnectionLoss(Exception ex) =>
+        ex is NpgsqlException and not PostgresException || ex.InnerException is NpgsqlException and not PostgresException;
 
     /// <summary>One command's part of the group: a command that throws (a bug in its decider, say) fails alone, appending nothing.</summary>
     private bool Apply(GroupedWrite write)

@@ -2,6 +2,7 @@ using EnvForge.Domain.Wallet;
 using EnvForge.Projections.Infrastructure;
 using JasperFx.Events;
 using Marten;
+using Marten.Events.Aggregation;
 using Marten.Events.Projections;
 
 namespace EnvForge.Projections.Wallet;
@@ -38,40 +39,42 @@ public sealed record UsageReceipt(
     public IReadOnlyList<ServiceUsage> PerService => [.. Services.Select(s => new ServiceUsage(s, Minutes, Minutes * Rate))];
 }
 
-/// <summary>Asynchronous (the Solo daemon), off the metering path: receipts are for reading, not for deciding.</summary>
-public sealed partial class UsageReceiptProjection : EventProjection
+/// <summary>
+/// Asynchronous (the Solo daemon), off the metering path: receipts are for reading, not for deciding. An aggregation by
+/// receipt (workspace and period), so the debits and the settlement of one period that the daemon takes in one batch are
+/// applied in order to one receipt (a load per event would not see what the batch stored before it). Version 2, in a
+/// table of its own: the first version, an event projection, kept its receipts in a table of another shape; this one is
+/// built from the first event on, and the old table is left for an operator to drop.
+/// </summary>
+public sealed partial class UsageReceiptProjection : MultiStreamProjection<UsageReceipt, Guid>
 {
     public UsageReceiptProjection()
     {
         Name = "UsageReceipts";
+        Version = 2;
+        Identity<UsageDebited>(d => WalletIds.UsageReceipt(d.WorkspaceId, d.PeriodStart));
+        Identity<UsageSettled>(s => WalletIds.UsageReceipt(s.WorkspaceId, s.PeriodStart));
     }
 
-    public override async ValueTask ApplyAsync(IDocumentOperations operations, IEvent e, CancellationToken cancellation)
+    public override UsageReceipt? Evolve(UsageReceipt? receipt, Guid id, IEvent e)
     {
         switch (e.Data)
         {
             case UsageDebited debited:
-                var id = WalletIds.UsageReceipt(debited.WorkspaceId, debited.PeriodStart);
-                var receipt = await operations.LoadAsync<UsageReceipt>(id, cancellation)
-                    ?? new UsageReceipt(id, debited.OrgId, debited.WorkspaceId, e.Sequence, debited.Services, debited.PeriodStart, debited.Rate);
-                var paid = receipt.Paid + debited.Amount;
-                operations.Store(receipt with
+                var open = receipt ?? new UsageReceipt(id, debited.OrgId, debited.WorkspaceId, e.Sequence, debited.Services, debited.PeriodStart, debited.Rate);
+                var paid = open.Paid + debited.Amount;
+                return open with
                 {
                     PaidUntil = debited.Until,
-                    MinutesPaid = receipt.MinutesPaid + debited.Minutes,
-                    Minutes = receipt.MinutesPaid + debited.Minutes,
+                    MinutesPaid = open.MinutesPaid + debited.Minutes,
+                    Minutes = open.MinutesPaid + debited.Minutes,
                     Paid = paid,
                     Amount = paid,
-                });
-                break;
-            case UsageSettled settled:
-                var open = await operations.LoadAsync<UsageReceipt>(WalletIds.UsageReceipt(settled.WorkspaceId, settled.PeriodStart), cancellation);
-                if (open is not null)
-                {
-                    operations.Store(open with { End = settled.End, Minutes = settled.MinutesUsed, Returned = settled.Returned, Amount = settled.Charged });
-                }
-
-                break;
+                };
+            case UsageSettled settled when receipt is not null:
+                return receipt with { End = settled.End, Minutes = settled.MinutesUsed, Returned = settled.Returned, Amount = settled.Charged };
+            default:
+                return receipt;
         }
     }
 }

@@ -18,7 +18,7 @@ public static class WalletStorage
         options.Projections.Add(new UsageReceiptProjection(), ProjectionLifecycle.Async);
         options.Schema.For<OrgWallet>().Index(w => w.OrgId);
         options.Schema.For<TopUpRecord>().Index(t => t.OrgId).Index(t => t.PaymentIntentId!);
-        options.Schema.For<UsageReceipt>().Index(r => r.OrgId).Index(r => r.WorkspaceId);
+        options.Schema.For<UsageReceipt>().DocumentAlias("usagereceipt_v2").Index(r => r.OrgId).Index(r => r.WorkspaceId);
         options.Schema.For<StripeEventRecord>().Index(r => r.OrgId!);
         return options;
     }
