@@ -42,6 +42,7 @@ fi
 
 bash "$root/ops/nuget-shim/build.sh"
 
+command="bash ops/bench.sh $*"
 args=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -61,6 +62,6 @@ done
 dotnet build "$root/ops/bench/EnvForge.Bench" -c Release --nologo -v quiet -clp:ErrorsOnly
 
 cd "$root"
-ENVFORGE_BENCH_COMMAND="bash ops/bench.sh $*" \
+ENVFORGE_BENCH_COMMAND="$command" \
   dotnet ops/bench/EnvForge.Bench/bin/Release/net10.0/EnvForge.Bench.dll \
   --api "$root/src/Api/bin/Release/net10.0/EnvForge.Api.dll" "${args[@]}"
