@@ -56,6 +56,35 @@ internal abstract class GroupedWrite(Guid streamId)
     }
 }
 
+/// <summary>A grouped command whose caller waits for a <typeparamref name="TResult"/>: how it is answered, once.</summary>
+internal abstract class GroupedWrite<TResult>(Guid streamId) : GroupedWrite(streamId)
+{
+    private readonly TaskCompletionSource<TResult> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task<TResult> Done => _done.Task;
+
+    public override bool IsAnswered => _done.Task.IsCompleted;
+
+    public override void Fail(Exception ex) => _done.TrySetException(ex);
+
+    public override async Task AloneAsync()
+    {
+        try
+        {
+            Answer(await RunAloneAsync());
+        }
+        catch (Exception ex)
+        {
+            Fail(ex);
+        }
+    }
+
+    /// <summary>The command alone, in its own session and transaction.</summary>
+    protected abstract Task<TResult> RunAloneAsync();
+
+    protected void Answer(TResult result) => _done.TrySetResult(result);
+}
+
 /// <summary>How an append decided outside the group ended (an exception is thrown to its command instead).</summary>
 internal enum AppendOutcome
 {
@@ -72,15 +101,10 @@ internal enum AppendOutcome
 /// session (its stream fetched, its events appended) commits it.
 /// </summary>
 internal sealed class DecidedAppend<TState>(
-    IDocumentSession own, Guid streamId, long version, IReadOnlyList<IDomainEvent> events, WriteContext writer) : GroupedWrite(streamId)
+    IDocumentSession own, Guid streamId, long version, IReadOnlyList<IDomainEvent> events, WriteContext writer) : GroupedWrite<AppendOutcome>(streamId)
     where TState : class
 {
-    private readonly TaskCompletionSource<AppendOutcome> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task<IEventStream<TState>>? _fetched;
-
-    public Task<AppendOutcome> Done => _done.Task;
-
-    public override bool IsAnswered => _done.Task.IsCompleted;
 
     public override void Enlist(IBatchedQuery batch) => _fetched = batch.Events.FetchForWriting<TState>(StreamId);
 
@@ -89,7 +113,7 @@ internal sealed class DecidedAppend<TState>(
         var stream = _fetched!.Result;
         if ((stream.CurrentVersion ?? 0) != version)
         {
-            _done.TrySetResult(AppendOutcome.Conflict);
+            Answer(AppendOutcome.Conflict);
             return false;
         }
 
@@ -97,21 +121,9 @@ internal sealed class DecidedAppend<TState>(
         return true;
     }
 
-    public override void Committed() => _done.TrySetResult(AppendOutcome.Committed);
+    public override void Committed() => Answer(AppendOutcome.Committed);
 
-    public override async Task AloneAsync()
-    {
-        try
-        {
-            _done.TrySetResult(await GroupCommit.SaveAloneAsync(own));
-        }
-        catch (Exception ex)
-        {
-            _done.TrySetException(ex);
-        }
-    }
-
-    public override void Fail(Exception ex) => _done.TrySetException(ex);
+    protected override Task<AppendOutcome> RunAloneAsync() => GroupCommit.SaveAloneAsync(own);
 }
 
 /// <summary>
@@ -121,17 +133,12 @@ internal sealed class DecidedAppend<TState>(
 /// </summary>
 internal sealed class GroupedDecision<TCommand, TState, TReads>(
     StreamCommand<TCommand, TState, TReads> command, Func<TState?, TReads, TCommand?> build, Func<Task<StreamDecision<TState>>> alone)
-    : GroupedWrite(command.StreamId)
+    : GroupedWrite<StreamDecision<TState>>(command.StreamId)
     where TState : class
 {
-    private readonly TaskCompletionSource<StreamDecision<TState>> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task<IEventStream<TState>>? _stream;
     private Task<TReads>? _reads;
     private StreamDecision<TState>? _decided;
-
-    public Task<StreamDecision<TState>> Done => _done.Task;
-
-    public override bool IsAnswered => _done.Task.IsCompleted;
 
     public override void Enlist(IBatchedQuery batch) => (_stream, _reads) = command.Enlist(batch);
 
@@ -142,7 +149,7 @@ internal sealed class GroupedDecision<TCommand, TState, TReads>(
         var decision = command.Decide(stream, read, build);
         if (!decision.Changed)
         {
-            _done.TrySetResult(decision);
+            Answer(decision);
             return false;
         }
 
@@ -151,21 +158,9 @@ internal sealed class GroupedDecision<TCommand, TState, TReads>(
         return true;
     }
 
-    public override void Committed() => _done.TrySetResult(_decided!);
+    public override void Committed() => Answer(_decided!);
 
-    public override async Task AloneAsync()
-    {
-        try
-        {
-            _done.TrySetResult(await alone());
-        }
-        catch (Exception ex)
-        {
-            _done.TrySetException(ex);
-        }
-    }
-
-    public override void Fail(Exception ex) => _done.TrySetException(ex);
+    protected override Task<StreamDecision<TState>> RunAloneAsync() => alone();
 }
 
 /// <summary>

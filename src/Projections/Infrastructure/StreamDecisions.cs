@@ -97,8 +97,8 @@ public static class StreamDecisions
         int attempts = DefaultAttempts,
         CancellationToken ct = default)
         where TState : class =>
-        DecideInSessionAsync<TCommand, TState, NoReads>(
-            store, new(decider, streamId, reads: null, authorize is null ? null : (state, _) => authorize(state), context, actorRole: null, expectedVersion),
+        DecideInSessionAsync(
+            store, OnStateAlone(decider, streamId, authorize, context, expectedVersion),
             (state, _, session, token) => command(state, session, token), beforeAppend, grouped: true, attempts, ct);
 
     /// <summary>The same path with a command that needs nothing but the state.</summary>
@@ -107,10 +107,7 @@ public static class StreamDecisions
         long? expectedVersion = null, Func<TState?, Rejection?>? authorize = null, Func<TState, CancellationToken, Task<bool>>? beforeAppend = null,
         int attempts = DefaultAttempts, CancellationToken ct = default)
         where TState : class =>
-        DecideAsync(
-            store, new StreamCommand<TCommand, TState, NoReads>(
-                decider, streamId, reads: null, authorize is null ? null : (state, _) => authorize(state), context, actorRole: null, expectedVersion),
-            (state, _) => command(state), beforeAppend, attempts, ct);
+        DecideAsync(store, OnStateAlone(decider, streamId, authorize, context, expectedVersion), (state, _) => command(state), beforeAppend, attempts, ct);
 
     /// <summary>
     /// The same path with documents read by key beside the stream, in its round trip (<paramref name="reads"/>); the
@@ -227,6 +224,12 @@ public static class StreamDecisions
             session.SetHeader(WriteContext.ActorRoleHeader, role);
         }
     }
+
+    /// <summary>A command that reads nothing beside its stream.</summary>
+    private static StreamCommand<TCommand, TState, NoReads> OnStateAlone<TCommand, TState>(
+        Decider<TCommand, TState> decider, Guid streamId, Func<TState?, Rejection?>? authorize, WriteContext context, long? expectedVersion)
+        where TState : class =>
+        new(decider, streamId, reads: null, authorize is null ? null : (state, _) => authorize(state), context, actorRole: null, expectedVersion);
 
     /// <summary>No keyed reads beside the stream.</summary>
     private readonly record struct NoReads;
