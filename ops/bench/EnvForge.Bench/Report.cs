@@ -65,8 +65,7 @@ internal sealed class Report(BenchOptions options, string postgresVersion, strin
             {
                 var latencies = phases.SelectMany(p => p.LatencyTicks).ToArray();
                 var ops = Math.Max(1, phases.Sum(p => p.Succeeded + p.Failed));
-                string Net(Func<PhaseResult, TimeSpan> cpu, TimeSpan idle) =>
-                    F(phases.Sum(p => Math.Max(0, (cpu(p) - (idle * p.Elapsed.TotalSeconds)).TotalMilliseconds)) / ops, "0.00");
+                string Net(Func<PhaseResult, TimeSpan> cpu, TimeSpan idle) => F(NetMs(phases, cpu, idle), "0.00");
                 var pg = phases.All(p => p.DatabaseCpu is not null) ? Net(p => p.DatabaseCpu!.Value, Idle.Database) : "n/a";
                 var api = phases.All(p => p.Cpu.Api > TimeSpan.Zero) ? Net(p => p.Cpu.Api, Idle.Api) : "0.00";
                 var cpu = $"{Net(p => p.Cpu.Bench, Idle.Bench)}+{api}+{pg}";
@@ -91,6 +90,12 @@ internal sealed class Report(BenchOptions options, string postgresVersion, strin
                 Line($"{row.Clients,7} {members,7}  {"API / limit",-26} {F(row.LimitRatio(members), "0.00"),7}   (API / raw Marten {F(Median(size.Api) / Median(size.Raw), "0.00")}" +
                      $"{(size.Baseline.Count > 0 ? $", API / baseline API {F(Median(size.Api) / Median(size.Baseline), "0.00")}" : "")})");
             }
+        }
+
+        Line("");
+        foreach (var bound in Bounds())
+        {
+            Line(bound);
         }
 
         Line("");
@@ -144,6 +149,56 @@ internal sealed class Report(BenchOptions options, string postgresVersion, strin
         }
     }
 
+    /// <summary>
+    /// The most add-member/s any API could reach on this machine while PostgreSQL does the work it did here per add, from
+    /// this run's own figures: on CPU, the cores shared by the three processes over PostgreSQL's CPU per add plus what an HTTP
+    /// request that does nothing costs the client and the API (GET /alive); on latency, with N clients each waiting for its
+    /// answer, N over the HTTP round trip (GET /alive p50) plus PostgreSQL's CPU per add, which one command's statements
+    /// spend one after another. A goal above the bound cannot be met by the API alone, only by PostgreSQL doing less per add.
+    /// </summary>
+    internal static Bound? BoundOf(int clients, IReadOnlyList<PhaseResult> api, PhaseResult alive, IdleCpu idle, int cores)
+    {
+        if (api.Count == 0 || api.Any(p => p.DatabaseCpu is null) || alive.Succeeded == 0)
+        {
+            return null;
+        }
+
+        var pgMs = NetMs(api, p => p.DatabaseCpu!.Value, idle.Database);
+        var httpMs = NetMs([alive], p => p.Cpu.Bench, idle.Bench) + NetMs([alive], p => p.Cpu.Api, idle.Api);
+        var roundTripMs = ClosedLoop.PercentileMs(alive.LatencyTicks, 50);
+        var byCpu = cores * 1000 / (pgMs + httpMs);
+        var byLatency = clients * 1000 / (roundTripMs + pgMs);
+        return new Bound(Math.Min(byCpu, byLatency), byCpu <= byLatency, pgMs, httpMs, roundTripMs);
+    }
+
+    private IEnumerable<string> Bounds()
+    {
+        string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
+        foreach (var row in _rows)
+        {
+            foreach (var (members, size) in row.Sizes)
+            {
+                if (BoundOf(row.Clients, size.Api, row.Alive, Idle, Environment.ProcessorCount) is not { } bound)
+                {
+                    continue;
+                }
+
+                var limit = Median(row.Limit);
+                var why = bound.ByCpu
+                    ? $"CPU: {Environment.ProcessorCount} cores / ({F(bound.PostgresMs, "0.00")} ms PostgreSQL per add + {F(bound.HttpMs, "0.00")} ms bench+API per GET /alive)"
+                    : $"latency: {row.Clients} client(s) / ({F(bound.RoundTripMs, "0.00")} ms GET /alive p50 + {F(bound.PostgresMs, "0.00")} ms PostgreSQL per add)";
+                var goal = LimitRatioGoal.TryGetValue(row.Clients, out var g)
+                    ? $"; the goal ({F(g, "0.00")} x) is {(bound.Rate / limit >= g ? "within it" : "beyond it: unreachable while PostgreSQL spends this per add")}"
+                    : "";
+                yield return $"bound     {row.Clients} client(s), {members} members: at most {F(bound.Rate, "0")}/s = {F(bound.Rate / limit, "0.00")} x limit, by {why}{goal}";
+            }
+        }
+    }
+
+    /// <summary>CPU per operation in ms over the phases, net of the process's idle CPU.</summary>
+    private static double NetMs(IReadOnlyList<PhaseResult> phases, Func<PhaseResult, TimeSpan> cpu, TimeSpan idle) =>
+        phases.Sum(p => Math.Max(0, (cpu(p) - (idle * p.Elapsed.TotalSeconds)).TotalMilliseconds)) / Math.Max(1, phases.Sum(p => p.Succeeded + p.Failed));
+
     /// <summary>The load average at start and now, flagged when other work kept more than every core busy.</summary>
     public static string LoadLine(string loadAtStart)
     {
@@ -162,6 +217,9 @@ internal sealed class Report(BenchOptions options, string postgresVersion, strin
         return rates.Length == 0 ? double.NaN
             : rates.Length % 2 == 1 ? rates[rates.Length / 2] : (rates[(rates.Length / 2) - 1] + rates[rates.Length / 2]) / 2;
     }
+
+    /// <param name="ByCpu">Whether CPU (rather than latency) sets the bound.</param>
+    internal sealed record Bound(double Rate, bool ByCpu, double PostgresMs, double HttpMs, double RoundTripMs);
 
     /// <param name="Baseline">The baseline build of the API (<c>--baseline-api</c>), when one runs beside this one.</param>
     internal sealed record SizeRow(List<PhaseResult> Raw, List<PhaseResult> Api, List<PhaseResult> Baseline);
