@@ -5,7 +5,6 @@ using EnvForge.Domain.Audit;
 using JasperFx.Events.Daemon;
 using JasperFx.Events.Projections;
 using Marten;
-using Marten.Schema;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace EnvForge.Projections.Audit;
@@ -137,7 +136,9 @@ public sealed class ProjectionRebuilds(IDocumentStore store, TimeProvider time, 
             types = [typeof(AuditEntry), typeof(AuditChainHead)];
         }
 
-        return [.. types.Distinct().Select(t => Options.Storage.FindFeature(t)).OfType<DocumentMapping>().Select(m => m.TableName.QualifiedName).Order(StringComparer.Ordinal)];
+        // Every type the projection writes has a table: one missing here would make the comparison silently cover less.
+        IReadOnlyStoreOptions options = Options;
+        return [.. types.Distinct().Select(t => options.FindOrResolveDocumentType(t).TableName.QualifiedName).Order(StringComparer.Ordinal)];
     }
 
     private async Task<List<ReadModelDigest>> DigestsAsync(List<string> tables, CancellationToken ct)

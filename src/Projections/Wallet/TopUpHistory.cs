@@ -2,6 +2,7 @@ using EnvForge.Domain.Wallet;
 using EnvForge.Projections.Infrastructure;
 using JasperFx.Events;
 using Marten;
+using Marten.Events.Aggregation;
 using Marten.Events.Projections;
 
 namespace EnvForge.Projections.Wallet;
@@ -67,42 +68,31 @@ public sealed record TopUpRecord(
         WalletDisputed e => record with { Disputed = record.Disputed + e.Amount },
         _ => record,
     };
-
-    /// <summary>The top-up a wallet event is about, if any.</summary>
-    public static Guid? TopUpOf(IWalletEvent @event) => @event switch
-    {
-        TopUpRequested e => e.TopUpId,
-        TopUpPaymentStarted e => e.TopUpId,
-        WalletCredited e => e.TopUpId,
-        TopUpFailed e => e.TopUpId,
-        RefundRequested e => e.TopUpId,
-        RefundIssued e => e.TopUpId,
-        RefundFailed e => e.TopUpId,
-        ChargeRefunded e => e.TopUpId,
-        WalletDisputed e => e.TopUpId,
-        _ => null,
-    };
 }
 
-/// <summary>Inline: the top-up list reads its own writes, and the webhook finds a top-up by its PaymentIntent.</summary>
-public sealed partial class TopUpHistoryProjection : EventProjection
+/// <summary>
+/// Inline: the top-up list reads its own writes, and the webhook finds a top-up by its PaymentIntent. An aggregation keyed
+/// by top-up, so Marten folds every event of one top-up in a batch onto the record in order (a rebuild's batch carries a
+/// top-up's request, payment and credit together, none of them stored yet).
+/// </summary>
+public sealed partial class TopUpHistoryProjection : MultiStreamProjection<TopUpRecord, Guid>
 {
-    // Only the events it writes for: the others skip it without being handed to it.
-    public TopUpHistoryProjection() => IncludeType<IWalletEvent>();
-
-    public override async ValueTask ApplyAsync(IDocumentOperations operations, IEvent e, CancellationToken cancellation)
+    public TopUpHistoryProjection()
     {
-        if (e.Data is not IWalletEvent walletEvent || TopUpRecord.TopUpOf(walletEvent) is not { } topUpId)
-        {
-            return;
-        }
-
-        var current = walletEvent is TopUpRequested ? null : await operations.LoadAsync<TopUpRecord>(topUpId, cancellation);
-        if (TopUpRecord.Next(current, walletEvent) is { } next)
-        {
-            operations.Store(next);
-        }
+        Name = "TopUpHistory";
+        Identity<TopUpRequested>(e => e.TopUpId);
+        Identity<TopUpPaymentStarted>(e => e.TopUpId);
+        Identity<WalletCredited>(e => e.TopUpId);
+        Identity<TopUpFailed>(e => e.TopUpId);
+        Identity<RefundRequested>(e => e.TopUpId);
+        Identity<RefundIssued>(e => e.TopUpId);
+        Identity<RefundFailed>(e => e.TopUpId);
+        Identity<ChargeRefunded>(e => e.TopUpId);
+        Identity<WalletDisputed>(e => e.TopUpId);
     }
+
+    public override TopUpRecord? Evolve(TopUpRecord? snapshot, Guid id, IEvent e) =>
+        e.Data is IWalletEvent walletEvent ? TopUpRecord.Next(snapshot, walletEvent) : snapshot;
 }
 
 public static class TopUpHistory

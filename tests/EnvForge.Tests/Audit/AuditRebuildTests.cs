@@ -38,6 +38,13 @@ public sealed class AuditRebuildTests(PostgresServer postgres) : AuditApiTestBas
         await SealAsync();
     }
 
+    /// <summary>The projections (by name's end) whose read models the history fills.</summary>
+    private static readonly string[] FedByTheHistory =
+        [
+            "Organization", "MemberDirectoryProjection", "RootElevation", "ElevationRecord", AuditTrailProjection.Name,
+            "Workspace", "RuntimeVmRegistryProjection", "ReadinessReceiptProjection",
+        ];
+
     [Fact]
     public async Task Every_projection_rebuilt_through_the_admin_endpoint_equals_the_live_one()
     {
@@ -47,6 +54,7 @@ public sealed class AuditRebuildTests(PostgresServer postgres) : AuditApiTestBas
         Assert.Contains(AuditTrailProjection.Name, names);
         Assert.True(names.Count >= 9, string.Join(", ", names));
 
+        var fed = new List<string>();
         foreach (var name in names)
         {
             var started = await ops.PostAsync($"/admin/projections/{Uri.EscapeDataString(name)}/rebuild", null);
@@ -64,7 +72,14 @@ public sealed class AuditRebuildTests(PostgresServer postgres) : AuditApiTestBas
             Assert.True(progress.Comparison!.Equal, $"{name}: {JsonSerializer.Serialize(progress.Comparison)}");
             Assert.True(progress.EventsTotal > 40);
             Assert.Equal(progress.EventsTotal, progress.EventsDone);
-            Assert.All(progress.Comparison.After, d => Assert.True(d.Rows > 0, $"{name}: {d.Table} is empty"));
+            Assert.NotEmpty(progress.Comparison.After);
+            if (FedByTheHistory.Any(name.EndsWith))
+            {
+                // The comparison covers something: these read models hold the history above (the others stay empty, and equal).
+                Assert.All(progress.Comparison.After, d => Assert.True(d.Rows > 0, $"{name}: {d.Table} is empty"));
+                fed.Add(name);
+            }
+
             if (name == AuditTrailProjection.Name)
             {
                 Assert.True(progress.Comparison.Chains!.Equal);
@@ -72,6 +87,8 @@ public sealed class AuditRebuildTests(PostgresServer postgres) : AuditApiTestBas
                 Assert.True(progress.Comparison.Chains.SealsChecked >= 2);
             }
         }
+
+        Assert.True(FedByTheHistory.Length == fed.Count, $"fed: {string.Join(", ", fed)}; projections: {string.Join(", ", names)}");
     }
 
     [Fact]
