@@ -158,6 +158,7 @@ static async Task<Report> RunAsync(BenchOptions options, BenchDatabase database,
         }
     }
 
+    report.Refusals = [.. bench.Refusals.Select(r => ("API", r.Key, r.Value)), .. (baseline?.Refusals ?? new Dictionary<string, long>()).Select(r => ("baseline API", r.Key, r.Value))];
     report.Overflow = supplies.Sum(s => s.Overflow);
     report.Seeding = TimeSpan.FromTicks(supplies.Sum(s => s.Seeding.Ticks));
     return report;

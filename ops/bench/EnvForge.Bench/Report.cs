@@ -24,6 +24,9 @@ internal sealed class Report(BenchOptions options, string postgresVersion, strin
 
     public long Overflow { get; set; }
 
+    /// <summary>The API's answers other than 201, by side, status and problem code, with how many.</summary>
+    public IReadOnlyList<(string Side, string Answer, long Count)> Refusals { get; set; } = [];
+
     /// <summary>CPU the processes spend per second when idle, subtracted from each phase's CPU per operation.</summary>
     public IdleCpu Idle { get; set; } = new(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero);
 
@@ -107,6 +110,10 @@ internal sealed class Report(BenchOptions options, string postgresVersion, strin
         if (NonSuccess > 0)
         {
             Line($"ERROR     {NonSuccess} answers other than 201 (warm-ups included): the figures are not valid");
+            foreach (var (side, answer, count) in Refusals.OrderByDescending(r => r.Count))
+            {
+                Line($"          {side}: {count} x {answer}");
+            }
         }
 
         if (Overflow > 0)

@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Text;
+using System.Text.Json;
 using EnvForge.Domain.Organizations;
 using Marten;
 
@@ -13,6 +15,7 @@ internal sealed class WriteBenchmark(IDocumentStore store, HttpClient api, Func<
     private const double FirstGuessRate = 3000;
 
     private readonly Dictionary<string, double> _peakRate = [];
+    private readonly ConcurrentDictionary<string, long> _refusals = new();
     private long _userIds;
 
     /// <summary>Baseline: <c>Append</c> + <c>SaveChangesAsync</c> in a lightweight session, nothing else (no read, no decision).</summary>
@@ -33,8 +36,33 @@ internal sealed class WriteBenchmark(IDocumentStore store, HttpClient api, Func<
             var orgId = supply.Next(client);
             using var body = new StringContent($$"""{"userId":"{{NextUserId()}}","role":"Developer"}""", Encoding.UTF8, "application/json");
             using var response = await api.PostAsync(new Uri($"/orgs/{orgId}/members", UriKind.Relative), body);
-            return response.StatusCode == HttpStatusCode.Created;
+            if (response.StatusCode == HttpStatusCode.Created)
+            {
+                return true;
+            }
+
+            await RefusedAsync(response);
+            return false;
         });
+
+    /// <summary>Answers other than 201 by status and problem code (warm-ups included), so a failed run says what went wrong.</summary>
+    public IReadOnlyDictionary<string, long> Refusals => _refusals;
+
+    private async Task RefusedAsync(HttpResponseMessage response)
+    {
+        string? code = null;
+        try
+        {
+            using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            code = problem.RootElement.TryGetProperty("code", out var c) ? c.GetString() : null;
+        }
+        catch (JsonException)
+        {
+            // Not a ProblemDetails body (a proxy's page, an empty answer): the status says it.
+        }
+
+        _refusals.AddOrUpdate($"{(int)response.StatusCode} {code ?? "(no problem code)"}", 1, (_, n) => n + 1);
+    }
 
     /// <summary>The HTTP ceiling of this machine: Kestrel and the client with no auth and no database.</summary>
     public Task<PhaseResult> AliveAsync(int clients, TimeSpan duration) =>
