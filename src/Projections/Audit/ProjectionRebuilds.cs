@@ -109,11 +109,24 @@ public sealed class ProjectionRebuilds(IDocumentStore store, TimeProvider time, 
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            progress = progress with { Status = "failed", FinishedAt = time.GetUtcNow(), Error = ex.GetType().Name + ": " + ex.Message };
+            progress = progress with { Status = "failed", FinishedAt = time.GetUtcNow(), Error = Describe(ex) };
         }
 
         report(progress);
         return progress;
+    }
+
+    /// <summary>The failure and, when the daemon wrapped it (which event it could not apply), what caused it.</summary>
+    private static string Describe(Exception ex)
+    {
+        var cause = ex;
+        while (cause.InnerException is { } inner)
+        {
+            cause = inner;
+        }
+
+        var failure = $"{ex.GetType().Name}: {ex.Message}";
+        return cause == ex ? failure : $"{failure} (cause: {cause.GetType().Name}: {cause.Message})";
     }
 
     private static RebuildProgress Progress(RebuildProgress p, long done, TimeSpan elapsed)

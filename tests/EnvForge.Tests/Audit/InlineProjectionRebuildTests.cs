@@ -41,6 +41,39 @@ public sealed class InlineProjectionRebuildTests(PostgresServer postgres)
         Assert.True(result.Comparison.Equal, $"{name}: before {string.Join(", ", result.Comparison.Before)}; after {string.Join(", ", result.Comparison.After)}");
     }
 
+    [Fact]
+    public async Task A_rebuild_that_cannot_apply_an_event_fails_and_says_why()
+    {
+        var connectionString = await postgres.CreateDatabaseAsync($"{nameof(InlineProjectionRebuildTests)}_cause");
+        using var store = DocumentStore.For(o => EventStore.Configure(o, connectionString));
+        await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+
+        // A history the live path refuses (a second org on a claimed VM), written by a store without the registry's projection.
+        using (var unguarded = DocumentStore.For(o =>
+        {
+            EventStore.Configure(o, connectionString);
+            o.Projections.All.RemoveAll(p => p.Name.EndsWith(nameof(RuntimeVmRegistryProjection), StringComparison.Ordinal));
+        }))
+        {
+            foreach (var org in new[] { Guid.CreateVersion7(T0), Guid.CreateVersion7(T0.AddSeconds(1)) })
+            {
+                var id = Guid.CreateVersion7(T0);
+                await using var session = unguarded.LightweightSession();
+                session.Events.StartStream(id,
+                    new WorkspaceCreated(id, org, "ws", "https://git.example.com/a/b", "main", [new ServiceSpec("web", 80)], [], "dev", T0),
+                    new WorkspacePlaced(id, org, "i-0bbbbbbbbbbbbbbbb", "us-east-1", "system", T0));
+                await session.SaveChangesAsync();
+            }
+        }
+
+        var rebuilds = new ProjectionRebuilds(store, TimeProvider.System, new ServiceCollection().BuildServiceProvider());
+        var name = Assert.Single(rebuilds.Names, n => n.EndsWith(nameof(RuntimeVmRegistryProjection), StringComparison.Ordinal));
+        var result = await rebuilds.RunAsync(name, Guid.NewGuid(), _ => { }, CancellationToken.None);
+
+        Assert.Equal("failed", result.Status);
+        Assert.Contains($"cause: {nameof(VmOwnershipViolationException)}: A runtime VM cannot serve two organizations.", result.Error, StringComparison.Ordinal);
+    }
+
     /// <summary>Each command its own append, as the live path writes them: two workspaces of one org on one VM, each ready; two top-ups paid.</summary>
     private static async Task HistoryAsync(DocumentStore store)
     {
