@@ -46,7 +46,6 @@ internal sealed class Report(BenchOptions options, string postgresVersion, strin
     {
         var text = new StringBuilder();
         void Line(string line) => text.Append(line).Append('\n');
-        string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
 
         Line("EnvForge write path: API add-member vs PostgreSQL's single-row commit limit and raw Marten appends, one machine, one run");
         Line($"machine   {Environment.ProcessorCount} cores, .NET {Environment.Version}, PostgreSQL {postgresVersion}, server GC in both processes");
@@ -133,7 +132,6 @@ internal sealed class Report(BenchOptions options, string postgresVersion, strin
 
     private IEnumerable<string> Goals()
     {
-        string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
         string Verdict(bool pass) => pass ? "PASS" : "FAIL";
         var (small, large) = (options.MembersPerOrg.Min(), options.MembersPerOrg.Max());
         foreach (var row in _rows)
@@ -180,7 +178,6 @@ internal sealed class Report(BenchOptions options, string postgresVersion, strin
 
     private IEnumerable<string> Bounds()
     {
-        string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
         foreach (var row in _rows)
         {
             foreach (var (members, size) in row.Sizes)
@@ -201,6 +198,8 @@ internal sealed class Report(BenchOptions options, string postgresVersion, strin
             }
         }
     }
+
+    private static string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
 
     /// <summary>CPU per operation in ms over the phases, net of the process's idle CPU.</summary>
     private static double NetMs(IReadOnlyList<PhaseResult> phases, Func<PhaseResult, TimeSpan> cpu, TimeSpan idle) =>
